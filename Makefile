@@ -1,0 +1,70 @@
+# RoleCall: `make demo` and `make test` work on a fresh clone; every target installs what it needs.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_VERSION := 26.3
+PY_STAMP := $(VENV)/.rolecall-installed
+
+TOOLS := $(CURDIR)/.tools
+LIVEKIT_VERSION := 1.13.5
+LIVEKIT := $(TOOLS)/bin/livekit-server
+LIVEKIT_STAMP := $(TOOLS)/.livekit-server-$(LIVEKIT_VERSION)
+
+.PHONY: help setup lint format test demo lock clean
+
+help:
+	@echo "make demo   set up, then run the stack (LiveKit dev server, simulator, ...)"
+	@echo "make test   set up, then ruff, mypy and the whole pytest suite"
+	@echo "make setup  only the set-up (.venv, pinned packages, livekit-server $(LIVEKIT_VERSION))"
+	@echo "make lock   re-pin constraints.txt from .venv after changing pyproject.toml"
+
+setup: $(PY_STAMP) $(LIVEKIT_STAMP)
+
+# The venv is rebuilt only when the pins change; constraints.txt pins every transitive package.
+$(PY_STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# livekit-server is a Go module: build the pinned release once into .tools/bin (Go caches the build).
+$(LIVEKIT_STAMP):
+	@mkdir -p $(TOOLS)/bin
+	@if [ -x $(LIVEKIT) ] && $(LIVEKIT) --version 2>/dev/null | grep -q " $(LIVEKIT_VERSION)$$"; then \
+	  echo "livekit-server $(LIVEKIT_VERSION) already in $(LIVEKIT)"; \
+	else \
+	  command -v go >/dev/null || { echo "error: Go is needed to build livekit-server (https://go.dev/dl)"; exit 1; }; \
+	  echo "building livekit-server $(LIVEKIT_VERSION) into $(LIVEKIT) (a few minutes, once)"; \
+	  rm -rf $(TOOLS)/gobin && mkdir -p $(TOOLS)/gobin; \
+	  GOBIN=$(TOOLS)/gobin go install -trimpath github.com/livekit/livekit-server/cmd/server@v$(LIVEKIT_VERSION); \
+	  mv $(TOOLS)/gobin/server $(LIVEKIT) && rm -rf $(TOOLS)/gobin; \
+	  $(LIVEKIT) --version | grep -q " $(LIVEKIT_VERSION)$$"; \
+	fi
+	@touch $@
+
+lint: $(PY_STAMP)
+	$(PY) -m ruff check worker tests scripts
+	$(PY) -m ruff format --check worker tests scripts
+	$(PY) -m mypy
+
+format: $(PY_STAMP)
+	$(PY) -m ruff check --fix worker tests scripts
+	$(PY) -m ruff format worker tests scripts
+
+# pytest exits 5 when it collects no test: that is a failure here, like any other non-zero code.
+test: setup lint
+	$(PY) -m pytest -m "unit or integration or browser"
+
+demo: setup
+	$(PY) scripts/demo.py
+
+lock: $(PY_STAMP)
+	$(PY) -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^-e ' > constraints.txt
+	@echo "constraints.txt updated ($$(wc -l < constraints.txt) pins)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts

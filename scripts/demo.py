@@ -1,0 +1,108 @@
+"""`make demo`: start the RoleCall stack as local processes, print what runs where, stop on Ctrl+C.
+
+The LiveKit server runs in dev mode (keys `devkey` / `secret`). Without OPENAI_API_KEY the simulator
+stands in for OpenAI, and the worker is pointed at it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+LIVEKIT = ROOT / ".tools" / "bin" / "livekit-server"
+LOG_DIR = ROOT / ".tools" / "demo-logs"
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    port: int
+    url: str
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _services() -> list[Service]:
+    dotenv = ROOT / ".env"
+    if dotenv.is_file():
+        from dotenv import dotenv_values
+
+        for key, value in dotenv_values(dotenv).items():
+            if value is not None:
+                os.environ.setdefault(key, value)
+    services = [
+        Service(
+            "livekit-server",
+            [str(LIVEKIT), "--dev", "--bind", "127.0.0.1", "--node-ip", "127.0.0.1"],
+            7880,
+            "ws://localhost:7880 (keys: devkey / secret)",
+        )
+    ]
+    if not os.environ.get("OPENAI_API_KEY"):
+        scenario = ROOT / "scenarios" / "demo.yaml"
+        argv = [PY, "-m", "worker", "simulate", "--port", "8765"]
+        if scenario.is_file():
+            argv += ["--scenario", str(scenario)]
+        services.append(Service("simulator", argv, 8765, "http://127.0.0.1:8765/v1 (OpenAI Realtime protocol)"))
+    return services
+
+
+def main() -> int:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    services = _services()
+    if not os.environ.get("OPENAI_API_KEY"):
+        print("OPENAI_API_KEY is not set: the simulator stands in for OpenAI (see README, 'The simulator').")
+    busy = [s for s in services if _port_open(s.port)]
+    if busy:
+        for s in busy:
+            print(f"error: port {s.port} ({s.name}) is already in use; stop what runs there and retry.")
+        return 1
+    try:
+        for svc in services:
+            log = open(LOG_DIR / f"{svc.name}.log", "wb")  # noqa: SIM115
+            svc.proc = subprocess.Popen(svc.argv, cwd=ROOT, env={**os.environ, **svc.env}, stdout=log, stderr=log)
+            deadline = time.monotonic() + 30
+            while not _port_open(svc.port):
+                if svc.proc.poll() is not None or time.monotonic() > deadline:
+                    print(f"error: {svc.name} did not start; see {LOG_DIR / (svc.name + '.log')}")
+                    return 1
+                time.sleep(0.1)
+        print("\nRoleCall demo is running:")
+        for svc in services:
+            print(f"  {svc.name:<15} {svc.url}")
+        print(f"\nLogs in {LOG_DIR}. Press Ctrl+C to stop.")
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while all(s.proc is not None and s.proc.poll() is None for s in services):
+            time.sleep(0.5)
+        dead = [s.name for s in services if s.proc is not None and s.proc.poll() is not None]
+        print(f"error: {', '.join(dead)} stopped; see {LOG_DIR}")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for svc in reversed(services):
+            if svc.proc is not None and svc.proc.poll() is None:
+                svc.proc.terminate()
+                try:
+                    svc.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    svc.proc.kill()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
