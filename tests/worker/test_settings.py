@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from worker.settings import Settings, SettingsError
+
+pytestmark = pytest.mark.unit
+
+BASE = {"LIVEKIT_URL": "ws://127.0.0.1:7880", "LIVEKIT_API_KEY": "devkey", "LIVEKIT_API_SECRET": "secret"}
+
+
+def test_defaults_and_required_values() -> None:
+    s = Settings.load(BASE, dotenv=None)
+    assert s.agent_name == "rolecall"
+    assert s.roles_dir == Path("roles")
+    assert s.participant_timeout_s == 30.0
+    assert s.live_reload_enabled(devmode=True) is True
+    assert s.live_reload_enabled(devmode=False) is False
+
+
+def test_every_problem_is_reported_by_name_at_once() -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        Settings.load(
+            {"LIVEKIT_URL": "localhost:7880", "ROLECALL_PARTICIPANT_TIMEOUT_S": "soon", "ROLECALL_WEB_PORT": "-1"},
+            dotenv=None,
+        )
+    assert excinfo.value.problems == [
+        "ROLECALL_PARTICIPANT_TIMEOUT_S='soon': expected a number of seconds",
+        "ROLECALL_WEB_PORT='-1': expected a number >= 0",
+        "LIVEKIT_API_KEY is required (see README, 'Settings')",
+        "LIVEKIT_API_SECRET is required (see README, 'Settings')",
+        "LIVEKIT_URL=localhost:7880: expected a ws://, wss://, http:// or https:// URL",
+    ]
+
+
+def test_secret_values_are_never_echoed() -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        Settings.load({**BASE, "ROLECALL_WEBHOOK_URL": "http://app/hook"}, dotenv=None)
+    assert "ROLECALL_WEBHOOK_SECRET is required when ROLECALL_WEBHOOK_URL is set" in excinfo.value.problems
+    s = Settings.load({**BASE, "OPENAI_API_KEY": "sk-very-secret"}, dotenv=None)
+    assert "sk-very-secret" not in repr(s)
+    assert "secret" not in repr(s).replace("livekit_api_secret", "").replace("webhook_secret", "")
+
+
+def test_live_reload_override_and_bool_parsing() -> None:
+    assert Settings.load({**BASE, "ROLECALL_LIVE_RELOAD": "false"}, dotenv=None).live_reload_enabled(True) is False
+    assert Settings.load({**BASE, "ROLECALL_LIVE_RELOAD": "on"}, dotenv=None).live_reload_enabled(False) is True
+    with pytest.raises(SettingsError, match="ROLECALL_LIVE_RELOAD='maybe': expected true or false"):
+        Settings.load({**BASE, "ROLECALL_LIVE_RELOAD": "maybe"}, dotenv=None)
+
+
+def test_dotenv_fills_what_the_environment_does_not_set(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("LIVEKIT_URL=ws://from-dotenv:7880\nROLECALL_AGENT_NAME=from-dotenv\n")
+    s = Settings.load({**BASE, "ROLECALL_AGENT_NAME": "from-env"}, dotenv=env_file)
+    assert s.livekit_url == "ws://127.0.0.1:7880"
+    assert s.agent_name == "from-env"
+
+
+def test_every_setting_documents_its_environment_variable() -> None:
+    import dataclasses
+    import inspect
+
+    source = inspect.getsource(Settings)
+    for f in dataclasses.fields(Settings):
+        assert f"Env: `{f.metadata['env']}`" in source.replace("\n    ", " ").replace("Env:\n", "Env: "), f.name

@@ -1,0 +1,202 @@
+"""Worker and web settings, read from the environment and `.env`.
+
+Every setting is a field below with its environment variable and default in the docstring under it.
+`Settings.load()` reads them all and reports every missing or malformed one by name in a single
+`SettingsError`, so a misconfigured deployment fails at start-up with a message, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or malformed; `problems` lists one line per setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid settings:\n  " + "\n  ".join(problems))
+
+
+def _env(name: str) -> dict[str, Any]:
+    return {"env": name}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the worker and the web backend read from their environment."""
+
+    livekit_url: str = field(default="", metadata=_env("LIVEKIT_URL"))
+    """WebSocket URL of the LiveKit server, e.g. `ws://localhost:7880`. Required. Env: `LIVEKIT_URL`."""
+
+    livekit_api_key: str = field(default="", metadata=_env("LIVEKIT_API_KEY"))
+    """API key for the LiveKit server. Required. Env: `LIVEKIT_API_KEY`."""
+
+    livekit_api_secret: str = field(default="", repr=False, metadata=_env("LIVEKIT_API_SECRET"))
+    """API secret for the LiveKit server. Required; never logged. Env: `LIVEKIT_API_SECRET`."""
+
+    openai_api_key: str = field(default="", repr=False, metadata=_env("OPENAI_API_KEY"))
+    """OpenAI key. Required unless `OPENAI_BASE_URL` points at the simulator, which accepts any
+    key. Never logged, never sent to a browser. Env: `OPENAI_API_KEY`."""
+
+    openai_base_url: str = field(default="", metadata=_env("OPENAI_BASE_URL"))
+    """Base URL of the Realtime API; empty means OpenAI itself. Point it at the simulator with
+    `http://127.0.0.1:8765/v1`. Env: `OPENAI_BASE_URL`."""
+
+    agent_name: str = field(default="rolecall", metadata=_env("ROLECALL_AGENT_NAME"))
+    """Agent name the worker registers for explicit dispatch. Default `rolecall`.
+    Env: `ROLECALL_AGENT_NAME`."""
+
+    roles_dir: Path = field(default=Path("roles"), metadata=_env("ROLECALL_ROLES_DIR"))
+    """Folder of role files. Default `roles`. Env: `ROLECALL_ROLES_DIR`."""
+
+    default_role: str = field(default="", metadata=_env("ROLECALL_DEFAULT_ROLE"))
+    """Role used when a dispatch names none; empty means such a dispatch is refused.
+    Env: `ROLECALL_DEFAULT_ROLE`."""
+
+    participant_timeout_s: float = field(default=30.0, metadata=_env("ROLECALL_PARTICIPANT_TIMEOUT_S"))
+    """How long a job waits for its user to join before ending. Default 30. Env:
+    `ROLECALL_PARTICIPANT_TIMEOUT_S`."""
+
+    disconnect_grace_s: float = field(default=10.0, metadata=_env("ROLECALL_DISCONNECT_GRACE_S"))
+    """How long a session survives its user leaving (to allow a reconnect). Default 10.
+    Env: `ROLECALL_DISCONNECT_GRACE_S`."""
+
+    live_reload: bool | None = field(default=None, metadata=_env("ROLECALL_LIVE_RELOAD"))
+    """Apply role file edits to running sessions. Default: on under `dev`, off under `start`.
+    Env: `ROLECALL_LIVE_RELOAD` (`true`/`false`)."""
+
+    drain_timeout_s: int = field(default=600, metadata=_env("ROLECALL_DRAIN_TIMEOUT_S"))
+    """On SIGTERM, how long active sessions may run on before the worker exits. Default 600.
+    Env: `ROLECALL_DRAIN_TIMEOUT_S`."""
+
+    health_port: int = field(default=8081, metadata=_env("ROLECALL_HEALTH_PORT"))
+    """Port of the worker's health endpoint under `start` (`0` picks a free one). Default 8081.
+    Env: `ROLECALL_HEALTH_PORT`."""
+
+    webhook_url: str = field(default="", metadata=_env("ROLECALL_WEBHOOK_URL"))
+    """If set, the session-end report is POSTed here, signed with `ROLECALL_WEBHOOK_SECRET`.
+    Env: `ROLECALL_WEBHOOK_URL`."""
+
+    webhook_secret: str = field(default="", repr=False, metadata=_env("ROLECALL_WEBHOOK_SECRET"))
+    """HMAC-SHA256 key for the webhook's `X-RoleCall-Signature`. Required with a webhook URL.
+    Env: `ROLECALL_WEBHOOK_SECRET`."""
+
+    prices_file: Path | None = field(default=None, metadata=_env("ROLECALL_PRICES_FILE"))
+    """YAML or JSON price table (USD per million tokens, per model) for the cost estimate; the
+    built-in table is used when unset. Env: `ROLECALL_PRICES_FILE`."""
+
+    web_host: str = field(default="127.0.0.1", metadata=_env("ROLECALL_WEB_HOST"))
+    """Interface the web backend binds. Default `127.0.0.1`. Env: `ROLECALL_WEB_HOST`."""
+
+    web_port: int = field(default=8080, metadata=_env("ROLECALL_WEB_PORT"))
+    """Port of the web backend. Default 8080. Env: `ROLECALL_WEB_PORT`."""
+
+    public_livekit_url: str = field(default="", metadata=_env("ROLECALL_PUBLIC_LIVEKIT_URL"))
+    """LiveKit URL handed to browsers, when it differs from `LIVEKIT_URL` (e.g. behind a proxy).
+    Env: `ROLECALL_PUBLIC_LIVEKIT_URL`."""
+
+    token_ttl_s: int = field(default=600, metadata=_env("ROLECALL_TOKEN_TTL_S"))
+    """Lifetime of a browser's LiveKit token. Default 600. Env: `ROLECALL_TOKEN_TTL_S`."""
+
+    log_level: str = field(default="INFO", metadata=_env("ROLECALL_LOG_LEVEL"))
+    """Log level of the worker and web backend. Default `INFO`. Env: `ROLECALL_LOG_LEVEL`."""
+
+    @classmethod
+    def env_names(cls) -> dict[str, str]:
+        """Map of field name to environment variable, for documentation and checks."""
+        return {f.name: f.metadata["env"] for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+        """Read settings from `environ` (default `os.environ`), with `.env` filling what is unset."""
+        source: dict[str, str] = {}
+        if dotenv is not None and dotenv.is_file():
+            source.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        source.update(os.environ if environ is None else environ)
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for f in dataclasses.fields(cls):
+            raw = source.get(f.metadata["env"])
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[f.name] = _convert(raw.strip(), hints[f.name])
+            except ValueError as exc:
+                problems.append(f"{f.metadata['env']}={_shown(f, raw)}: {exc}")
+        settings = cls(**values)
+        problems += settings.problems()
+        if problems:
+            raise SettingsError(problems)
+        return settings
+
+    def problems(self, *, need_livekit: bool = True) -> list[str]:
+        """What is missing or inconsistent, one line per setting."""
+        out: list[str] = []
+        if need_livekit:
+            for name in ("livekit_url", "livekit_api_key", "livekit_api_secret"):
+                if not getattr(self, name):
+                    out.append(f"{self.env_names()[name]} is required (see README, 'Settings')")
+            if self.livekit_url and not self.livekit_url.startswith(("ws://", "wss://", "http://", "https://")):
+                out.append(f"LIVEKIT_URL={self.livekit_url}: expected a ws://, wss://, http:// or https:// URL")
+        if self.webhook_url and not self.webhook_secret:
+            out.append("ROLECALL_WEBHOOK_SECRET is required when ROLECALL_WEBHOOK_URL is set")
+        if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
+            out.append(f"ROLECALL_WEBHOOK_URL={self.webhook_url}: expected an http:// or https:// URL")
+        if self.openai_base_url and not self.openai_base_url.startswith(("http://", "https://", "ws://", "wss://")):
+            out.append(f"OPENAI_BASE_URL={self.openai_base_url}: expected an http(s):// or ws(s):// URL")
+        return out
+
+    def live_reload_enabled(self, devmode: bool) -> bool:
+        """Whether running sessions follow role file edits."""
+        return devmode if self.live_reload is None else self.live_reload
+
+
+def _shown(f: dataclasses.Field[Any], raw: str) -> str:
+    return "<hidden>" if not f.repr else repr(raw)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _convert(raw: str, hint: Any) -> Any:
+    """Convert one environment string to the field's type, or raise ValueError saying what was expected."""
+    if isinstance(hint, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(raw, inner[0])
+    if hint is bool:
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ValueError("expected true or false")
+    if hint is int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if value < 0:
+            raise ValueError("expected a number >= 0")
+        return value
+    if hint is float:
+        try:
+            number = float(raw)
+        except ValueError:
+            raise ValueError("expected a number of seconds") from None
+        if not number > 0:
+            raise ValueError("expected a number > 0")
+        return number
+    if hint is Path:
+        return Path(raw)
+    return raw
