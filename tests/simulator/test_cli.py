@@ -1,0 +1,82 @@
+"""`python -m worker simulate`: flags and the standalone server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from openai import AsyncOpenAI
+
+from worker.simulator.cli import config_from_args, register
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    return parser.parse_args(["simulate", *argv])
+
+
+@pytest.mark.unit
+def test_defaults_bind_loopback() -> None:
+    config = config_from_args(parse())
+    assert (config.host, config.port, config.scenario, config.strict) == ("127.0.0.1", 8765, None, True)
+
+
+@pytest.mark.unit
+def test_every_knob_has_a_flag() -> None:
+    args = parse(
+        "--scenario", str(REPO / "scenarios" / "demo.yaml"),
+        "--connect-delay", "0.5", "--first-delta-delay", "0.2", "--delta-interval", "0.01",
+        "--audio-pace", "0", "--drop-after-events", "7", "--drop-mid-response",
+        "--error", "rate_limit", "--error-after", "2", "--close-code", "4000",
+        "--no-strict", "--speech", "tone",
+    )  # fmt: skip
+    c = config_from_args(args)
+    f = c.faults
+    assert c.scenario is not None and not c.strict and c.speech == "tone"
+    assert (f.connect_delay, f.first_delta_delay, f.delta_interval, f.audio_pace) == (0.5, 0.2, 0.01, 0.0)
+    assert (f.drop_after_events, f.drop_mid_response, f.error, f.error_after_responses, f.close_code) == (
+        7, True, "rate_limit", 2, 4000,
+    )  # fmt: skip
+
+
+@pytest.mark.unit
+def test_bad_scenario_exits_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("turns:\n  - sya: hi\n")
+    args = parse("--scenario", str(bad))
+    assert args.func(args) == 2
+    assert f"{bad}:2: turns.0.sya: unknown field" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+async def test_standalone_server_serves_the_sdk() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "worker", "simulate", "--port", "0", "--log-level", "warning",
+        "--scenario", str(REPO / "scenarios" / "demo.yaml"),
+        cwd=REPO, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        match = re.search(r"OPENAI_BASE_URL=(\S+)", line)
+        assert match, line
+        client = AsyncOpenAI(base_url=match.group(1), api_key="sim")
+        async with client.realtime.connect(model="gpt-realtime") as conn:
+            await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+            await conn.response.create()
+            async for event in conn:
+                if event.type == "response.output_text.done":
+                    assert event.text.startswith("Hi! I'm your cooking guide.")
+                if event.type == "response.done":
+                    break
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0

@@ -1,0 +1,33 @@
+"""An OpenAI-Realtime-compatible WebSocket server for offline development, tests and benchmarks.
+
+`python -m worker simulate` serves it; tests start it in-process:
+
+    from worker.simulator import Simulator, SimulatorConfig, Scenario
+    async with Simulator(SimulatorConfig(port=0, scenario=Scenario.load("scenarios/demo.yaml"))) as sim:
+        RealtimeModel(base_url=sim.base_url, api_key="sim")
+
+Modules: `events` (protocol vocabulary and validation), `session` (one connection's state
+machine), `response` (streaming one response), `replies` (what the model answers), `commands`
+(/call, /say), `scenario` (scenario files), `speech` (reply audio), `vad` (server VAD),
+`faults` (latency and fault knobs), `server` (WebSocket server and in-process API), `cli`.
+"""
+
+from worker.simulator.faults import ERROR_KINDS, ErrorKind, Faults
+from worker.simulator.scenario import Scenario, ScenarioError, Step, ToolCallSpec, Turn
+from worker.simulator.server import Connection, RecordedEvent, Simulator, SimulatorConfig, Violation
+
+__all__ = [
+    "ERROR_KINDS",
+    "Connection",
+    "ErrorKind",
+    "Faults",
+    "RecordedEvent",
+    "Scenario",
+    "ScenarioError",
+    "Simulator",
+    "SimulatorConfig",
+    "Step",
+    "ToolCallSpec",
+    "Turn",
+    "Violation",
+]

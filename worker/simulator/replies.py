@@ -1,0 +1,149 @@
+"""What the simulated model answers: commands first, then the scenario, then a deterministic default.
+
+A `Planner` lives for one connection. The session asks it for a `Reply` each time a response
+starts, telling it what triggered the response: new user words, tool outputs, or nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+
+from worker.simulator.commands import CallCommand, CommandError, SayCommand, parse_command
+from worker.simulator.scenario import Scenario, Step, Turn
+
+DEFAULT_GREETING = "Hello! This is the RoleCall simulator. How can I help you?"
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function call the model makes; `arguments` is JSON text."""
+
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One response: an optional spoken/written message, then zero or more tool calls."""
+
+    say: str | None = None
+    calls: tuple[ToolCall, ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """A `function_call_output` item with the name of the call it answers (when known)."""
+
+    name: str
+    output: str
+
+
+def default_reply(text: str) -> str:
+    """The deterministic answer to user words when nothing scripts one."""
+    words = " ".join(text.split())
+    if not words:
+        return "I'm listening."
+    return f"You said: {words}"
+
+
+def _from_step(step: Step) -> Reply:
+    calls = tuple(
+        ToolCall(c.name, json.dumps(c.arguments, separators=(",", ":"), ensure_ascii=False))
+        for c in step.calls
+    )
+    return Reply(step.say, calls)
+
+
+def _summary(outputs: list[ToolOutput]) -> str:
+    parts = []
+    for o in outputs:
+        text = " ".join(o.output.split())
+        parts.append(f"{o.name} returned {text[:200]}{'…' if len(text) > 200 else ''}")
+    return "Done. " + "; ".join(parts) + "." if parts else "Done."
+
+
+@dataclass
+class Planner:
+    """Decides each reply of one connection; keeps the scenario's position and pending steps."""
+
+    scenario: Scenario | None = None
+    _next_ordered: int = 0
+    _pending_steps: deque[Step] = field(default_factory=deque)
+    _reserved: dict[str, Turn] = field(default_factory=dict)
+
+    def transcript_for_audio(self, item_id: str, duration_ms: int) -> str:
+        """The transcript of a committed audio turn: the next ordered scenario turn's, else a placeholder.
+
+        The turn chosen here also answers that item (an audio turn and its reply go together).
+        """
+        turn = self._take_ordered()
+        if turn is not None:
+            self._reserved[item_id] = turn
+            if turn.transcript is not None:
+                return turn.transcript
+        return f"(audio, {duration_ms / 1000:.1f} s)"
+
+    def for_user(self, item_id: str, text: str, tools: list[str], *, tools_allowed: bool = True) -> Reply:
+        """The reply to a user message (`text`: its words or audio transcript)."""
+        self._pending_steps.clear()
+        command = parse_command(text)
+        if isinstance(command, SayCommand):
+            return Reply(command.text)
+        if isinstance(command, CommandError):
+            return Reply(f"Command error: {command.message}")
+        if isinstance(command, CallCommand):
+            return self._checked(
+                Reply(None, (ToolCall(command.name, command.arguments),)), tools, tools_allowed
+            )
+        turn = self._reserved.pop(item_id, None) or self._match(text) or self._take_ordered()
+        if turn is None:
+            fallback = self.scenario.fallback if self.scenario else None
+            return Reply(fallback.replace("{text}", text) if fallback else default_reply(text))
+        self._pending_steps.extend(turn.then)
+        return self._checked(_from_step(turn), tools, tools_allowed)
+
+    def after_tools(
+        self, outputs: list[ToolOutput], tools: list[str], *, tools_allowed: bool = True
+    ) -> Reply:
+        """The reply once tool outputs arrived: the scenario's next `then` step, else a summary."""
+        if self._pending_steps:
+            return self._checked(_from_step(self._pending_steps.popleft()), tools, tools_allowed)
+        return Reply(_summary(outputs))
+
+    def without_input(self) -> Reply:
+        """The reply to a response with nothing new from the user (a greeting, usually)."""
+        greeting = self.scenario.greeting if self.scenario else None
+        return Reply(greeting or DEFAULT_GREETING)
+
+    def _match(self, text: str) -> Turn | None:
+        if self.scenario is None:
+            return None
+        return next((t for t in self.scenario.turns if t.matches(text)), None)
+
+    def _take_ordered(self) -> Turn | None:
+        if self.scenario is None:
+            return None
+        ordered = [t for t in self.scenario.turns if t.match is None]
+        if self._next_ordered >= len(ordered):
+            return None
+        self._next_ordered += 1
+        return ordered[self._next_ordered - 1]
+
+    @staticmethod
+    def _checked(reply: Reply, tools: list[str], tools_allowed: bool) -> Reply:
+        """Refuse calls to tools the session does not have, in words the model would say."""
+        if not reply.calls:
+            return reply
+        if not tools_allowed:
+            names = ", ".join(c.name for c in reply.calls)
+            return Reply(reply.say or f"I would call {names}, but tools are disabled for this response.")
+        missing = [c.name for c in reply.calls if c.name not in tools]
+        if missing:
+            available = ", ".join(tools) if tools else "none"
+            problem = (
+                f"I can't call {', '.join(missing)}: this session has no such tool (tools: {available})."
+            )
+            return Reply(f"{reply.say} {problem}" if reply.say else problem)
+        return reply

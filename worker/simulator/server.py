@@ -1,0 +1,348 @@
+"""The WebSocket server and its in-process API: start, stop, records, live connections.
+
+    async with Simulator(SimulatorConfig(port=0)) as sim:
+        model = RealtimeModel(base_url=sim.base_url, api_key="sim")
+        ...
+        assert not sim.violations
+
+Every client event received and every server event sent is recorded with its connection id and a
+monotonic timestamp. In strict mode (the default) each outgoing event is validated against the
+openai package's server event types; failures land in `violations` (the event is still sent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from types import TracebackType
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from worker.simulator.events import (
+    JsonDict,
+    ProtocolError,
+    error_event,
+    parse_client_event,
+    validate_server_event,
+)
+from worker.simulator.faults import ErrorKind, Faults, error_payload
+from worker.simulator.response import ConnectionGone
+from worker.simulator.scenario import Scenario
+from worker.simulator.session import Session
+from worker.simulator.speech import Engine, Synthesizer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "gpt-realtime"
+
+
+@dataclass
+class SimulatorConfig:
+    """How the simulator serves. Every field has a CLI flag (`python -m worker simulate --help`)."""
+
+    host: str = "127.0.0.1"
+    """Interface to bind; loopback by default. CLI `--host`."""
+    port: int = 8765
+    """TCP port; 0 picks a free one (tests). CLI `--port`."""
+    scenario: Scenario | None = None
+    """Scripted conversation; None answers deterministically from the user's words. CLI `--scenario FILE`."""
+    faults: Faults = field(default_factory=Faults)
+    """Latency and fault knobs copied into each new connection (see `faults.py`)."""
+    speech: Engine = "auto"
+    """Reply audio: `espeak`, `tone` (speech-like signal), `auto` (espeak when installed). CLI `--speech`."""
+    strict: bool = True
+    """Validate every outgoing event against the openai types and record violations. CLI `--no-strict`."""
+    max_event_bytes: int = 15 * 1024 * 1024
+    """Largest client event accepted (bigger ones get an `error`); frames over twice this close the
+    socket with 1009. CLI `--max-event-bytes`."""
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One event on the wire: its connection, when (time.monotonic()), the event, and any refusal."""
+
+    connection: str
+    at: float
+    event: JsonDict
+    error: str | None = None
+
+    @property
+    def type(self) -> str | None:
+        value = self.event.get("type")
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A server event that did not validate against the openai types."""
+
+    connection: str
+    event: JsonDict
+    problems: list[str]
+
+
+class Connection:
+    """One live client connection; `faults` is its own copy, armable at run time."""
+
+    def __init__(self, sim: Simulator, ws: ServerConnection, conn_id: str, model: str) -> None:
+        self.sim = sim
+        self.ws = ws
+        self.id = conn_id
+        self.model = model
+        self.faults = sim.faults.copy()
+        self.closed = False
+        self.sent_count = 0
+        self._lock = asyncio.Lock()
+        self.session = Session(self, model=model, scenario=sim.config.scenario, synth=sim.synth)
+
+    async def send(self, event: JsonDict) -> None:
+        """Validate (strict mode), record and send one server event; apply `drop_after_events`."""
+        async with self._lock:
+            if self.closed:
+                raise ConnectionGone
+            if self.sim.config.strict:
+                problems = validate_server_event(event)
+                if problems:
+                    self.sim.violations.append(Violation(self.id, event, problems))
+                    log.error("server event %s does not validate: %s", event.get("type"), problems)
+            try:
+                await self.ws.send(json.dumps(event))
+            except ConnectionClosed:
+                self.closed = True
+                raise ConnectionGone from None
+            self.sim.sent.append(RecordedEvent(self.id, time.monotonic(), event))
+            self.sent_count += 1
+            limit = self.faults.drop_after_events
+            if limit is not None and self.sent_count >= limit:
+                await self.drop()
+                raise ConnectionGone
+
+    async def drop(self) -> None:
+        """Fault: end the socket now, abruptly or (with `faults.close_code`) with that close code."""
+        if self.faults.close_code is not None:
+            await self.close(self.faults.close_code, "simulated fault")
+            return
+        log.info("%s: dropping the connection (fault)", self.id)
+        self.closed = True
+        transport = self.ws.transport
+        if transport is not None:
+            transport.abort()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close with a close frame carrying `code`."""
+        log.info("%s: closing with code %s", self.id, code)
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.ws.close(code, reason)
+
+    async def send_error(self, kind: ErrorKind) -> None:
+        """Send one of the fault errors now (outside any response)."""
+        payload = error_payload(kind)
+        await self.send(
+            error_event(ProtocolError(payload["message"], code=payload["code"], type=payload["type"]))
+        )
+
+    async def run(self) -> None:
+        """Serve until the client leaves or a fault ends the socket."""
+        try:
+            await self.session.start()
+            async for message in self.ws:
+                await self._receive(message)
+        except (ConnectionGone, ConnectionClosed):
+            pass
+        finally:
+            self.closed = True
+            await self.session.aclose()
+
+    async def _receive(self, message: str | bytes) -> None:
+        at = time.monotonic()
+        try:
+            event = parse_client_event(message, max_bytes=self.sim.config.max_event_bytes)
+        except ProtocolError as err:
+            raw = _best_effort_json(message)
+            self.sim.received.append(RecordedEvent(self.id, at, raw, err.message))
+            await self.send(error_event(err))
+            return
+        record = RecordedEvent(self.id, at, event.raw)
+        self.sim.received.append(record)
+        try:
+            await self.session.handle(event)
+        except ProtocolError as err:
+            self.sim.received[self.sim.received.index(record)] = RecordedEvent(
+                self.id, at, event.raw, err.message
+            )
+            await self.send(error_event(err))
+        except ConnectionGone:
+            raise
+        except Exception as exc:  # a simulator bug must not take the connection down
+            log.exception("%s: failed to handle %s", self.id, event.type)
+            await self.send(
+                error_event(
+                    ProtocolError(
+                        f"Simulator error: {exc}", code=None, type="server_error", event_id=event.event_id
+                    )
+                )
+            )
+
+
+def _best_effort_json(message: str | bytes) -> JsonDict:
+    if isinstance(message, str) and len(message) < 1_000_000:
+        with contextlib.suppress(ValueError, RecursionError):
+            value = json.loads(message)
+            if isinstance(value, dict):
+                return value
+    return {"unparsed": message[:200] if isinstance(message, str) else f"<{len(message)} binary bytes>"}
+
+
+class Simulator:
+    """An OpenAI-Realtime-compatible server you can start and stop in-process."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config or SimulatorConfig()
+        self.faults = self.config.faults
+        """Template for new connections; changing it affects connections opened afterwards."""
+        self.synth = Synthesizer(self.config.speech)
+        self.received: list[RecordedEvent] = []
+        self.sent: list[RecordedEvent] = []
+        self.violations: list[Violation] = []
+        self.connections: list[Connection] = []
+        """Live connections, oldest first."""
+        self.connection_count = 0
+        """Connections accepted so far (ids are `conn_1`, `conn_2`, …)."""
+        self._server: Server | None = None
+        self.port = self.config.port
+
+    @property
+    def host(self) -> str:
+        return self.config.host
+
+    @property
+    def base_url(self) -> str:
+        """HTTP base URL for `RealtimeModel(base_url=...)`, `AsyncOpenAI(base_url=...)`, `OPENAI_BASE_URL`."""
+        return f"http://{_url_host(self.host)}:{self.port}/v1"
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket endpoint itself."""
+        return f"ws://{_url_host(self.host)}:{self.port}/v1/realtime"
+
+    async def start(self) -> None:
+        """Bind and start serving."""
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            process_request=self._check_request,
+            max_size=self.config.max_event_bytes * 2,
+            close_timeout=2,
+        )
+        sock = next(iter(self._server.sockets))
+        self.port = int(sock.getsockname()[1])
+        log.info("simulator listening on %s", self.ws_url)
+
+    async def stop(self) -> None:
+        """Close every connection and stop serving; returns when all connection tasks ended."""
+        if self._server is None:
+            return
+        for conn in list(self.connections):
+            conn.closed = True
+        self._server.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def received_of(self, event_type: str, connection: str | None = None) -> list[JsonDict]:
+        """The client events of one type received (optionally on one connection), in order."""
+        return [
+            r.event
+            for r in self.received
+            if r.type == event_type and r.error is None and (connection is None or r.connection == connection)
+        ]
+
+    def sent_of(self, event_type: str, connection: str | None = None) -> list[JsonDict]:
+        """The server events of one type sent (optionally on one connection), in order."""
+        return [
+            r.event
+            for r in self.sent
+            if r.type == event_type and (connection is None or r.connection == connection)
+        ]
+
+    async def wait_for(
+        self,
+        event_type: str,
+        *,
+        sent: bool = False,
+        where: Callable[[RecordedEvent], bool] | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a deadline is the point of this helper
+    ) -> RecordedEvent:
+        """Wait until an event of this type is received (or, with `sent`, sent); raise TimeoutError."""
+        records = self.sent if sent else self.received
+        async with asyncio.timeout(timeout):
+            while True:
+                for r in records:
+                    if r.type == event_type and (where is None or where(r)):
+                        return r
+                await asyncio.sleep(0.01)
+
+    async def _check_request(self, conn: ServerConnection, request: Request) -> Response | None:
+        await asyncio.sleep(self.faults.connect_delay)
+        path = urlsplit(request.path).path.rstrip("/")
+        if not path.endswith("/realtime"):
+            return _json_response(
+                conn, HTTPStatus.NOT_FOUND, "not_found", f"No such endpoint: {path}; use /v1/realtime"
+            )
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") and "api-key" not in request.headers:
+            return _json_response(
+                conn,
+                HTTPStatus.UNAUTHORIZED,
+                "invalid_api_key",
+                "Missing bearer token (any token is accepted).",
+            )
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        self.connection_count += 1
+        conn_id = f"conn_{self.connection_count}"
+        query = parse_qs(urlsplit(ws.request.path if ws.request else "").query)
+        model = (query.get("model") or [DEFAULT_MODEL])[0]
+        conn = Connection(self, ws, conn_id, model)
+        self.connections.append(conn)
+        log.info("%s: connected (model %s)", conn_id, model)
+        try:
+            await conn.run()
+        finally:
+            self.connections.remove(conn)
+            log.info("%s: closed", conn_id)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _json_response(conn: ServerConnection, status: HTTPStatus, code: str, message: str) -> Response:
+    body = json.dumps(
+        {"error": {"type": "invalid_request_error", "code": code, "message": message, "param": None}}
+    )
+    response = conn.respond(status, body)
+    headers = Headers(response.headers)
+    headers["Content-Type"] = "application/json"
+    return Response(response.status_code, response.reason_phrase, headers, body.encode())
