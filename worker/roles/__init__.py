@@ -1,0 +1,72 @@
+"""Role files: one voice agent role per YAML file, validated, explained and reloaded live.
+
+    from worker.roles import RoleRegistry, UnknownRoleError
+
+    registry = RoleRegistry("roles")          # or $ROLECALL_ROLES_DIR
+    role = registry.get("cooking-guide")      # latest valid version; raises RoleError subclasses
+    rendered = role.render({"user_name": "Ana"})
+
+Errors are a small hierarchy rooted at `RoleError` (see `worker.roles.errors`).
+"""
+
+from worker.roles.errors import (
+    InvalidRoleError,
+    RoleError,
+    RoleRenderError,
+    RoleSyntaxError,
+    RoleValidationError,
+    UnknownRoleError,
+)
+from worker.roles.loader import CheckReport, LoadResult, RoleLoader, check_dir
+from worker.roles.models import (
+    BUILTINS,
+    VOICES,
+    BuiltinTool,
+    FrontendTool,
+    Greeting,
+    HandoffTool,
+    HttpTool,
+    InputTranscription,
+    Limits,
+    ModelSettings,
+    RenderedRole,
+    Role,
+    SemanticVad,
+    ServerVad,
+    Variable,
+)
+from worker.roles.registry import RoleChange, RoleRegistry, RoleSummary, default_roles_dir
+from worker.roles.schema import json_schema
+
+__all__ = [
+    "BUILTINS",
+    "VOICES",
+    "BuiltinTool",
+    "CheckReport",
+    "FrontendTool",
+    "Greeting",
+    "HandoffTool",
+    "HttpTool",
+    "InputTranscription",
+    "InvalidRoleError",
+    "Limits",
+    "LoadResult",
+    "ModelSettings",
+    "RenderedRole",
+    "Role",
+    "RoleChange",
+    "RoleError",
+    "RoleLoader",
+    "RoleRegistry",
+    "RoleRenderError",
+    "RoleSummary",
+    "RoleSyntaxError",
+    "RoleValidationError",
+    "SemanticVad",
+    "ServerVad",
+    "UnknownRoleError",
+    "Variable",
+    "check_dir",
+    "default_roles_dir",
+    "json_schema",
+]

@@ -1,0 +1,95 @@
+"""`python -m worker roles check|list|schema`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from worker.roles._files import display_path
+from worker.roles.loader import check_dir
+from worker.roles.registry import ROLES_DIR_ENV, default_roles_dir
+from worker.roles.schema import schema_text
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the `roles` command and its actions."""
+    parser = subparsers.add_parser(
+        "roles",
+        help="check, list and describe role files",
+        description="Check, list and describe role files.",
+    )
+    actions = parser.add_subparsers(dest="roles_command", metavar="ACTION")
+    actions.required = True
+    dir_help = f"roles directory (default: ${ROLES_DIR_ENV} or roles)"
+
+    check = actions.add_parser(
+        "check", help="validate every role, fragment and prompt file; exit 1 on errors"
+    )
+    check.add_argument("dir", nargs="?", default=None, help=dir_help)
+    check.set_defaults(func=_check)
+
+    listing = actions.add_parser("list", help="name, title, tool count and description of each role")
+    listing.add_argument("dir", nargs="?", default=None, help=dir_help)
+    listing.set_defaults(func=_list)
+
+    schema = actions.add_parser("schema", help="print the JSON Schema of role files (for editors)")
+    schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    schema.add_argument("--fragment", action="store_true", help="the schema of fragment files instead")
+    schema.set_defaults(func=_schema)
+
+
+def _dir(args: argparse.Namespace) -> str:
+    return str(args.dir) if args.dir else default_roles_dir()
+
+
+def _check(args: argparse.Namespace) -> int:
+    roles_dir = _dir(args)
+    if not os.path.isdir(roles_dir):
+        print(f"{roles_dir}: roles directory not found", file=sys.stderr)
+        return 1
+    report = check_dir(roles_dir)
+    width = max((len(r.role.name) for r in report.results if r.role is not None), default=0)
+    for result in report.results:
+        if result.role is not None:
+            print(f"ok  {result.role.name:<{width}}  ({result.file})")
+        for error in result.errors:
+            print(error)
+    for error in report.other_errors:
+        print(error)
+    if not report.results:
+        print(f"{display_path(roles_dir)}: no role files (*.yaml) found", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _list(args: argparse.Namespace) -> int:
+    roles_dir = _dir(args)
+    if not os.path.isdir(roles_dir):
+        print(f"{roles_dir}: roles directory not found", file=sys.stderr)
+        return 1
+    report = check_dir(roles_dir)
+    rows = [("NAME", "TITLE", "TOOLS", "DESCRIPTION")]
+    invalid = []
+    for result in report.results:
+        if result.role is None:
+            invalid.append(result.file)
+            continue
+        role = result.role
+        rows.append((role.name, role.title, str(len(role.tools)), role.description))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}")
+    for file in invalid:
+        print(f"{file}: invalid, not listed (run: python -m worker roles check)", file=sys.stderr)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    text = schema_text("fragment" if args.fragment else "role")
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0

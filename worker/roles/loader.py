@@ -1,0 +1,419 @@
+"""Load one role (or check a whole roles directory): parse, validate, read prompt files, merge fragments,
+check tool parameters, handoff targets and template variables, and collect every error on the way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from yaml.nodes import ScalarNode
+
+from worker.roles import parameters, template
+from worker.roles._files import ROLE_SUFFIX, display_path, inside, list_named, read_text
+from worker.roles._report import did_you_mean, validation_errors
+from worker.roles._yaml import Document, Path, implicit_surprise, parse, render_path
+from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
+from worker.roles.models import FragmentFile, HandoffTool, PromptFile, Role, RoleFile
+
+_M = TypeVar("_M", bound=BaseModel)
+Locator = Callable[[int], tuple[int, int]]
+ToolModel = Any  # FrontendTool | HttpTool | HandoffTool | BuiltinTool
+
+
+@dataclass
+class LoadResult:
+    """What loading one file produced: the role (None if invalid), every error, and the files it read."""
+
+    file: str
+    role: Role | None
+    errors: list[RoleError] = field(default_factory=list)
+    dependencies: tuple[str, ...] = ()
+    """Absolute paths whose change (or appearance) can change the result."""
+
+
+@dataclass
+class _Text:
+    """Instruction text and how to point at a character in it."""
+
+    text: str
+    file: str
+    field: str
+    locate: Locator
+
+
+@dataclass
+class _Fragment:
+    model: FragmentFile | None
+    doc: Document | None
+    texts: list[_Text]
+    errors: list[RoleError]
+    dependencies: list[str]
+
+
+def _at(doc: Document, path: Path, message: str, hint: str = "", *, key: bool = False) -> RoleValidationError:
+    line, column = doc.position(path, key=key)
+    return RoleValidationError(
+        message, file=doc.file, line=line, column=column, field=render_path(path), hint=hint
+    )
+
+
+def _scalar_locator(doc: Document, path: Path) -> Locator:
+    """Map a character offset inside a string value to its line and column in the YAML source."""
+    node = doc.node(path)
+    line, column = doc.position(path)
+    if not isinstance(node, ScalarNode):
+        return lambda offset: (line, column)
+    value: str = node.value
+
+    def locate(offset: int) -> tuple[int, int]:
+        index = value.count("\n", 0, offset)
+        in_line = offset - (value.rfind("\n", 0, offset) + 1)
+        if node.style == "|":
+            source_index = line + index  # content starts on the line after the `|`
+            if source_index < len(doc.lines):
+                source = doc.lines[source_index]
+                content = value.split("\n")[index]
+                return source_index + 1, len(source) - len(content) + in_line + 1
+        if index == 0 and node.style in (None, "'", '"'):
+            return line, column + in_line + (0 if node.style is None else 1)
+        return line, column
+
+    return locate
+
+
+def _text_locator(text: str) -> Locator:
+    def locate(offset: int) -> tuple[int, int]:
+        return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+    return locate
+
+
+class RoleLoader:
+    """Loads roles from one directory. Fragments are cached per instance: use one loader per check."""
+
+    def __init__(self, roles_dir: str | os.PathLike[str]) -> None:
+        self.roles_dir = os.path.abspath(roles_dir)
+        self._fragments: dict[str, _Fragment] = {}
+
+    # -------------------------------------------------------------------------------------- listing
+
+    def role_files(self) -> dict[str, str]:
+        """`{name: path}` of every role file (`<dir>/<name>.yaml` with a valid name)."""
+        return list_named(self.roles_dir)[0]
+
+    def fragment_files(self) -> dict[str, str]:
+        """`{name: path}` of every fragment file (`<dir>/fragments/<name>.yaml`)."""
+        return list_named(os.path.join(self.roles_dir, "fragments"))[0]
+
+    # -------------------------------------------------------------------------------------- roles
+
+    def load(self, path: str) -> LoadResult:
+        """Load the role file at `path` (a path from `role_files()`); never raises for bad content."""
+        display = display_path(path)
+        try:
+            return self._load(path, display)
+        except RoleError as exc:
+            return LoadResult(display, None, [exc], (path,))
+        except (OSError, RecursionError, ValueError) as exc:  # unreadable file, pathological input
+            error = RoleSyntaxError(f"cannot read the file: {exc}", file=display, line=1, column=1)
+            return LoadResult(display, None, [error], (path,))
+
+    def _load(self, path: str, display: str) -> LoadResult:
+        stem = os.path.basename(path).removesuffix(ROLE_SUFFIX)
+        deps: list[str] = [path]
+        try:
+            inside(self.roles_dir, os.path.relpath(path, self.roles_dir))
+        except ValueError as exc:
+            raise RoleSyntaxError(str(exc), file=display, line=1, column=1) from None
+        doc = self._parse(path, display, what="role")
+        errors: list[RoleError] = []
+        role_file = self._validate(RoleFile, doc, errors)
+        errors.extend(self._parameter_errors(doc))
+        if role_file is None:
+            return LoadResult(display, None, errors, tuple(deps))
+        if role_file.name != stem:
+            hint = f"set name: {stem}, or rename the file to {role_file.name}{ROLE_SUFFIX}"
+            errors.append(
+                _at(doc, ("name",), f"name {role_file.name!r} must equal the file name {stem!r}", hint)
+            )
+
+        texts: list[_Text] = []
+        own = self._instructions(role_file.instructions, doc, ("instructions",), errors, deps)
+        if own is not None:
+            texts.append(own)
+
+        tools: list[tuple[ToolModel, Document, Path]] = [
+            (tool, doc, ("tools", index)) for index, tool in enumerate(role_file.tools)
+        ]
+        fragment_names = self.fragment_files()
+        for index, name in enumerate(role_file.include):
+            deps.append(os.path.join(self.roles_dir, "fragments"))
+            if name not in fragment_names:
+                existing = ", ".join(fragment_names) or "(none)"
+                hint = did_you_mean(name, list(fragment_names)) or f"existing fragments: {existing}"
+                if "did you mean" in hint:
+                    hint += f" existing fragments: {existing}"
+                errors.append(_at(doc, ("include", index), f"unknown fragment {name!r}", hint))
+                continue
+            fragment = self._fragment(name, fragment_names[name])
+            deps.extend(fragment.dependencies)
+            errors.extend(e for e in fragment.errors if e not in errors)
+            if fragment.model is not None and fragment.doc is not None:
+                texts.extend(fragment.texts)
+                tools.extend(
+                    (tool, fragment.doc, ("tools", i)) for i, tool in enumerate(fragment.model.tools)
+                )
+
+        errors.extend(self._tool_errors(role_file.name, tools, deps))
+        greeting_texts = self._greeting_texts(role_file, doc)
+        for text in [*texts, *greeting_texts]:
+            errors.extend(self._template_errors(text, role_file, display))
+        if errors:
+            errors.sort(key=lambda e: (e.file != display, e.file, e.line or 0, e.column or 0))
+            return LoadResult(display, None, errors, tuple(dict.fromkeys(deps)))
+        role = Role(
+            name=role_file.name,
+            title=role_file.title,
+            description=role_file.description,
+            model=role_file.model,
+            limits=role_file.limits,
+            variables=dict(role_file.variables),
+            instructions="\n\n".join(t.text.strip("\n") for t in texts),
+            greeting=role_file.greeting,
+            tools=tuple(tool for tool, _, _ in tools),
+            source=display,
+            files=tuple(dict.fromkeys(display_path(d) for d in deps if os.path.isfile(d))),
+        )
+        return LoadResult(display, role, [], tuple(dict.fromkeys(deps)))
+
+    # -------------------------------------------------------------------------------------- pieces
+
+    def _parse(self, path: str, display: str, *, what: str) -> Document:
+        doc = parse(read_text(path, display), display)
+        if doc.data is None:
+            expected = (
+                "name, title, description and instructions" if what == "role" else "instructions or tools"
+            )
+            raise RoleSyntaxError(
+                f"the file is empty; expected a {what} with {expected}", file=display, line=1, column=1
+            )
+        if not isinstance(doc.data, dict):
+            found = "a list" if isinstance(doc.data, list) else f"the single value {doc.data!r}"
+            raise RoleSyntaxError(
+                f"expected a mapping (key: value lines) at the top level, found {found}",
+                file=display,
+                line=1,
+                column=1,
+            )
+        return doc
+
+    @staticmethod
+    def _validate(model: type[_M], doc: Document, errors: list[RoleError]) -> _M | None:
+        try:
+            return model.model_validate(doc.data)
+        except ValidationError as exc:
+            errors.extend(validation_errors(exc, doc, model))
+            return None
+
+    @staticmethod
+    def _parameter_errors(doc: Document) -> list[RoleError]:
+        errors: list[RoleError] = []
+        tools = doc.data.get("tools") if isinstance(doc.data, dict) else None
+        if not isinstance(tools, list):
+            return errors
+        for index, tool in enumerate(tools):
+            if not isinstance(tool, dict) or "parameters" not in tool:
+                continue
+            base: Path = ("tools", index, "parameters")
+            for problem in parameters.check(tool["parameters"]):
+                path = (*base, *problem.path)
+                hint = problem.hint
+                node = doc.node(path)
+                surprise = implicit_surprise(node)
+                message = problem.message
+                if problem.quote and surprise and node is not None:
+                    message += f" ({surprise})"
+                    hint = hint or f'quote it: "{node.value}"'
+                errors.append(_at(doc, path, message, hint))
+        return errors
+
+    def _instructions(
+        self,
+        value: str | PromptFile | None,
+        doc: Document,
+        path: Path,
+        errors: list[RoleError],
+        deps: list[str],
+    ) -> _Text | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return _Text(value, doc.file, render_path(path), _scalar_locator(doc, path))
+        file_path = (*path, "file")
+        try:
+            full = inside(self.roles_dir, value.file)
+        except ValueError as exc:
+            errors.append(_at(doc, file_path, str(exc), f"found {value.file!r}"))
+            return None
+        deps.append(full)
+        prompt_display = display_path(full)
+        if not os.path.isfile(full):
+            prompts, _ = list_named(os.path.join(self.roles_dir, "prompts"), ".md")
+            existing = ", ".join(f"prompts/{n}.md" for n in prompts) or "(none)"
+            errors.append(
+                _at(doc, file_path, f"prompt file not found: {value.file}", f"existing: {existing}")
+            )
+            return None
+        try:
+            text = read_text(full, prompt_display)
+        except RoleError as exc:
+            errors.append(exc)
+            return None
+        return _Text(text, prompt_display, render_path(path), _text_locator(text))
+
+    def _fragment(self, name: str, path: str) -> _Fragment:
+        if name in self._fragments:
+            return self._fragments[name]
+        display = display_path(path)
+        errors: list[RoleError] = []
+        deps = [path]
+        texts: list[_Text] = []
+        doc: Document | None = None
+        model: FragmentFile | None = None
+        try:
+            inside(self.roles_dir, os.path.relpath(path, self.roles_dir))
+            doc = self._parse(path, display, what="fragment")
+            model = self._validate(FragmentFile, doc, errors)
+            errors.extend(self._parameter_errors(doc))
+            if model is not None:
+                text = self._instructions(model.instructions, doc, ("instructions",), errors, deps)
+                texts = [text] if text is not None else []
+        except RoleError as exc:
+            errors.append(exc)
+        except (OSError, ValueError, RecursionError) as exc:
+            errors.append(RoleSyntaxError(f"cannot read the file: {exc}", file=display, line=1, column=1))
+        fragment = _Fragment(model if not errors else None, doc, texts, errors, deps)
+        self._fragments[name] = fragment
+        return fragment
+
+    def _tool_errors(
+        self, role_name: str, tools: list[tuple[ToolModel, Document, Path]], deps: list[str]
+    ) -> list[RoleError]:
+        errors: list[RoleError] = []
+        first: dict[str, tuple[Document, Path]] = {}
+        roles = self.role_files()
+        for tool, doc, path in tools:
+            if tool.name in first:
+                other_doc, other_path = first[tool.name]
+                line, column = other_doc.position((*other_path, "name"))
+                errors.append(
+                    _at(
+                        doc,
+                        (*path, "name"),
+                        f"duplicate tool name {tool.name!r}",
+                        f"also defined at {other_doc.file}:{line}:{column}",
+                    )
+                )
+            else:
+                first[tool.name] = (doc, path)
+            if isinstance(tool, HandoffTool):
+                deps.append(self.roles_dir)  # a target appearing or disappearing changes the directory
+                if tool.target == role_name:
+                    errors.append(_at(doc, (*path, "target"), "a role cannot hand off to itself"))
+                elif tool.target not in roles:
+                    existing = ", ".join(r for r in roles if r != role_name) or "(none)"
+                    hint = did_you_mean(tool.target, list(roles))
+                    hint = f"{hint} existing roles: {existing}" if hint else f"existing roles: {existing}"
+                    errors.append(_at(doc, (*path, "target"), f"unknown role {tool.target!r}", hint))
+        return errors
+
+    @staticmethod
+    def _greeting_texts(role_file: RoleFile, doc: Document) -> list[_Text]:
+        greeting = role_file.greeting
+        if greeting is None:
+            return []
+        key = "instructions" if greeting.instructions is not None else "say"
+        text = greeting.instructions if greeting.instructions is not None else greeting.say
+        path: Path = ("greeting", key) if doc.node(("greeting", key)) is not None else ("greeting",)
+        return [_Text(text or "", doc.file, render_path(path), _scalar_locator(doc, path))]
+
+    @staticmethod
+    def _template_errors(text: _Text, role_file: RoleFile, display: str) -> list[RoleError]:
+        errors: list[RoleError] = []
+        placeholders, problems = template.scan(text.text)
+        declared = list(role_file.variables)
+        for problem in problems:
+            line, column = text.locate(problem.offset)
+            errors.append(
+                RoleValidationError(
+                    problem.message, file=text.file, line=line, column=column, field=text.field
+                )
+            )
+        for placeholder in placeholders:
+            if placeholder.name in role_file.variables:
+                continue
+            line, column = text.locate(placeholder.offset)
+            hint = did_you_mean(placeholder.name, declared)
+            listed = ", ".join(declared) if declared else "none"
+            hint = (hint + " " if hint else "") + f"variables declared in {display}: {listed}"
+            errors.append(
+                RoleValidationError(
+                    f"unknown variable {placeholder.name!r}",
+                    file=text.file,
+                    line=line,
+                    column=column,
+                    field=text.field,
+                    hint=hint,
+                )
+            )
+        return errors
+
+    # -------------------------------------------------------------------------------------- fragments
+
+    def check_fragment(self, name: str) -> list[RoleError]:
+        """Errors in one fragment file on its own (template variables are checked per including role)."""
+        files = self.fragment_files()
+        return list(self._fragment(name, files[name]).errors) if name in files else []
+
+
+@dataclass
+class CheckReport:
+    """Everything `roles check` found in a directory."""
+
+    results: list[LoadResult]
+    """One per role file, sorted by name."""
+    other_errors: list[RoleError]
+    """Problems not tied to one role: badly named files, broken unused fragments."""
+
+    @property
+    def ok(self) -> bool:
+        """True when there is nothing to fix."""
+        return not self.other_errors and all(r.role is not None for r in self.results)
+
+
+def check_dir(roles_dir: str | os.PathLike[str]) -> CheckReport:
+    """Load every role and fragment in `roles_dir`."""
+    loader = RoleLoader(roles_dir)
+    results = [loader.load(path) for _, path in sorted(loader.role_files().items())]
+    reported = {e for r in results for e in r.errors}
+    other: list[RoleError] = []
+    if not os.path.isdir(loader.roles_dir):
+        other.append(RoleValidationError("roles directory not found", file=display_path(loader.roles_dir)))
+    for path in list_named(loader.roles_dir)[1] + list_named(os.path.join(loader.roles_dir, "fragments"))[1]:
+        stem = os.path.basename(path).removesuffix(ROLE_SUFFIX)
+        other.append(
+            RoleValidationError(
+                f"file name {stem!r} is not a valid name",
+                file=display_path(path),
+                line=1,
+                column=1,
+                hint="use lowercase letters, digits, - and _ (starting with a letter or digit, at most 64)",
+            )
+        )
+    for name in loader.fragment_files():
+        other.extend(e for e in loader.check_fragment(name) if e not in reported)
+    return CheckReport(results, other)
