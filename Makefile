@@ -14,7 +14,7 @@ LIVEKIT_VERSION := 1.13.5
 LIVEKIT := $(TOOLS)/bin/livekit-server
 LIVEKIT_STAMP := $(TOOLS)/.livekit-server-$(LIVEKIT_VERSION)
 
-.PHONY: help setup lint format test demo lock clean
+.PHONY: help setup system-packages lint format test demo lock clean
 
 help:
 	@echo "make demo   set up, then run the stack (LiveKit dev server, simulator, ...)"
@@ -22,7 +22,22 @@ help:
 	@echo "make setup  only the set-up (.venv, pinned packages, livekit-server $(LIVEKIT_VERSION))"
 	@echo "make lock   re-pin constraints.txt from .venv after changing pyproject.toml"
 
-setup: $(PY_STAMP) $(LIVEKIT_STAMP)
+# Debian packages: espeak-ng speaks the simulator's replies and the test clips.
+SYSTEM_PACKAGES := espeak-ng
+
+setup: system-packages $(PY_STAMP) $(LIVEKIT_STAMP)
+
+# Installed with apt-get when missing (as root, or say what to run otherwise). Cheap when present.
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "error: missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; \
+	  fi; \
+	fi
 
 # The venv is rebuilt only when the pins change; constraints.txt pins every transitive package.
 $(PY_STAMP): pyproject.toml constraints.txt

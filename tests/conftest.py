@@ -13,7 +13,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unmarked = [item.nodeid for item in items if not any(item.get_closest_marker(k) for k in KINDS)]
     if unmarked:
         raise pytest.UsageError(
-            "every test needs one of the markers " + ", ".join(KINDS) + "; unmarked:\n  " + "\n  ".join(unmarked)
+            "every test needs one of the markers "
+            + ", ".join(KINDS)
+            + "; unmarked:\n  "
+            + "\n  ".join(unmarked)
         )
 
 

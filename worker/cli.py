@@ -16,6 +16,9 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "roles": ("worker.roles.cli", "check, list and describe role files"),
     "simulate": ("worker.simulator.cli", "serve the OpenAI Realtime protocol locally (no OpenAI key needed)"),
+    "start": ("worker.runner", "run the worker in production mode"),
+    "dev": ("worker.runner", "run the worker in development mode (live reload on)"),
+    "connect": ("worker.runner", "run one session in a given room, without a dispatch"),
 }
 
 
@@ -24,11 +27,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m worker", description="RoleCall worker toolkit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    registered: set[str] = set()
     for name, (module, help_text) in COMMANDS.items():
-        if only is not None and name != only:
+        if module in registered:
+            continue
+        if only is not None and COMMANDS[only][0] != module:
             sub.add_parser(name, help=help_text)
             continue
         importlib.import_module(module).register(sub)
+        registered.add(module)
     return parser
 
 

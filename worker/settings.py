@@ -147,13 +147,19 @@ class Settings:
             for name in ("livekit_url", "livekit_api_key", "livekit_api_secret"):
                 if not getattr(self, name):
                     out.append(f"{self.env_names()[name]} is required (see README, 'Settings')")
-            if self.livekit_url and not self.livekit_url.startswith(("ws://", "wss://", "http://", "https://")):
-                out.append(f"LIVEKIT_URL={self.livekit_url}: expected a ws://, wss://, http:// or https:// URL")
+            if self.livekit_url and not self.livekit_url.startswith(
+                ("ws://", "wss://", "http://", "https://")
+            ):
+                out.append(
+                    f"LIVEKIT_URL={self.livekit_url}: expected a ws://, wss://, http:// or https:// URL"
+                )
         if self.webhook_url and not self.webhook_secret:
             out.append("ROLECALL_WEBHOOK_SECRET is required when ROLECALL_WEBHOOK_URL is set")
         if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
             out.append(f"ROLECALL_WEBHOOK_URL={self.webhook_url}: expected an http:// or https:// URL")
-        if self.openai_base_url and not self.openai_base_url.startswith(("http://", "https://", "ws://", "wss://")):
+        if self.openai_base_url and not self.openai_base_url.startswith(
+            ("http://", "https://", "ws://", "wss://")
+        ):
             out.append(f"OPENAI_BASE_URL={self.openai_base_url}: expected an http(s):// or ws(s):// URL")
         return out
 

@@ -25,7 +25,9 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={digest}"
 
 
-def verify(secret: str, body: bytes, header: str | None, *, max_age_s: float = 300.0, now: float | None = None) -> None:
+def verify(
+    secret: str, body: bytes, header: str | None, *, max_age_s: float = 300.0, now: float | None = None
+) -> None:
     """Raise SignatureError unless `header` is a fresh, valid signature of `body` under `secret`."""
     if not header:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header")
@@ -34,10 +36,14 @@ def verify(secret: str, body: bytes, header: str | None, *, max_age_s: float = 3
         t = int(parts["t"])
         given = parts["v1"]
     except (KeyError, ValueError):
-        raise SignatureError(f"malformed {SIGNATURE_HEADER} header (expected t=<unix time>,v1=<hex>)") from None
+        raise SignatureError(
+            f"malformed {SIGNATURE_HEADER} header (expected t=<unix time>,v1=<hex>)"
+        ) from None
     current = time.time() if now is None else now
     if abs(current - t) > max_age_s:
-        raise SignatureError(f"signature timestamp is {int(current - t)} s away from now (max {int(max_age_s)} s)")
+        raise SignatureError(
+            f"signature timestamp is {int(current - t)} s away from now (max {int(max_age_s)} s)"
+        )
     expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, given):
         raise SignatureError("signature does not match the body")

@@ -267,7 +267,7 @@ async def test_vanished_client_leaks_no_task(start_sim: StartSim) -> None:
     assert ws.transport is not None
     ws.transport.abort()  # gone mid-response, without a close frame
     async with asyncio.timeout(5):
-        while sim.connections:  # noqa: ASYNC110 - polling the live list is the simplest check
+        while sim.connections:
             await asyncio.sleep(0.01)
     await sim.stop()
     await asyncio.sleep(0)

@@ -30,7 +30,9 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 class LiveKitServer:
     """One livekit-server process. `start()` returns once it answers HTTP on its signalling port."""
 
-    binary: Path = field(default_factory=lambda: Path(os.environ.get("ROLECALL_LIVEKIT_SERVER", DEFAULT_BINARY)))
+    binary: Path = field(
+        default_factory=lambda: Path(os.environ.get("ROLECALL_LIVEKIT_SERVER", DEFAULT_BINARY))
+    )
     port: int = field(default_factory=free_port)
     tcp_port: int = field(default_factory=free_port)
     udp_port: int = field(default_factory=lambda: free_port(socket.SOCK_DGRAM))
@@ -56,17 +58,30 @@ class LiveKitServer:
 
     def start(self, timeout: float = 20.0) -> LiveKitServer:
         if not self.binary.is_file():
-            raise RuntimeError(f"livekit-server not found at {self.binary}: run `make setup` (it builds it into .tools/bin)")
+            raise RuntimeError(
+                f"livekit-server not found at {self.binary}: run `make setup` (it builds it into .tools/bin)"
+            )
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._proc = subprocess.Popen(
-            [str(self.binary), "--dev", "--bind", "127.0.0.1", "--node-ip", "127.0.0.1", "--config-body", self.config_body()],
+            [
+                str(self.binary),
+                "--dev",
+                "--bind",
+                "127.0.0.1",
+                "--node-ip",
+                "127.0.0.1",
+                "--config-body",
+                self.config_body(),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"livekit-server exited with code {self._proc.returncode} (log: {self.log_path})")
+                raise RuntimeError(
+                    f"livekit-server exited with code {self._proc.returncode} (log: {self.log_path})"
+                )
             try:
                 with urllib.request.urlopen(self.http_url, timeout=1) as resp:
                     if resp.status == 200:
@@ -88,7 +103,9 @@ class LiveKitServer:
         self._proc = None
 
     def token(self, identity: str, room: str, *, name: str | None = None) -> str:
-        grants = api.VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True, can_publish_data=True)
+        grants = api.VideoGrants(
+            room_join=True, room=room, can_publish=True, can_subscribe=True, can_publish_data=True
+        )
         tok = api.AccessToken(self.api_key, self.api_secret).with_identity(identity).with_grants(grants)
         if name:
             tok = tok.with_name(name)
@@ -99,4 +116,8 @@ class LiveKitServer:
 
     def env(self) -> dict[str, str]:
         """The environment a worker process needs to reach this server."""
-        return {"LIVEKIT_URL": self.url, "LIVEKIT_API_KEY": self.api_key, "LIVEKIT_API_SECRET": self.api_secret}
+        return {
+            "LIVEKIT_URL": self.url,
+            "LIVEKIT_API_KEY": self.api_key,
+            "LIVEKIT_API_SECRET": self.api_secret,
+        }

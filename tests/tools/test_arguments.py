@@ -28,7 +28,10 @@ def test_valid_arguments_pass_through_unchanged() -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"label": "pasta"}, "invalid arguments for start_timer: (arguments): 'minutes' is a required property"),
+        (
+            {"label": "pasta"},
+            "invalid arguments for start_timer: (arguments): 'minutes' is a required property",
+        ),
         (
             {"label": "pasta", "minutes": "ten"},
             "invalid arguments for start_timer: minutes: 'ten' is not of type 'integer'",
@@ -46,7 +49,10 @@ def test_valid_arguments_pass_through_unchanged() -> None:
             "invalid arguments for start_timer: (arguments): Additional properties are not allowed "
             "('color' was unexpected)",
         ),
-        ("{not json", "invalid arguments for start_timer: not JSON (Expecting property name enclosed in double quotes)"),
+        (
+            "{not json",
+            "invalid arguments for start_timer: not JSON (Expecting property name enclosed in double quotes)",
+        ),
         ([1, 2], "invalid arguments for start_timer: (arguments): [1, 2] is not of type 'object'"),
     ],
 )

@@ -23,7 +23,11 @@ def test_defaults_and_required_values() -> None:
 def test_every_problem_is_reported_by_name_at_once() -> None:
     with pytest.raises(SettingsError) as excinfo:
         Settings.load(
-            {"LIVEKIT_URL": "localhost:7880", "ROLECALL_PARTICIPANT_TIMEOUT_S": "soon", "ROLECALL_WEB_PORT": "-1"},
+            {
+                "LIVEKIT_URL": "localhost:7880",
+                "ROLECALL_PARTICIPANT_TIMEOUT_S": "soon",
+                "ROLECALL_WEB_PORT": "-1",
+            },
             dotenv=None,
         )
     assert excinfo.value.problems == [
@@ -45,8 +49,13 @@ def test_secret_values_are_never_echoed() -> None:
 
 
 def test_live_reload_override_and_bool_parsing() -> None:
-    assert Settings.load({**BASE, "ROLECALL_LIVE_RELOAD": "false"}, dotenv=None).live_reload_enabled(True) is False
-    assert Settings.load({**BASE, "ROLECALL_LIVE_RELOAD": "on"}, dotenv=None).live_reload_enabled(False) is True
+    assert (
+        Settings.load({**BASE, "ROLECALL_LIVE_RELOAD": "false"}, dotenv=None).live_reload_enabled(True)
+        is False
+    )
+    assert (
+        Settings.load({**BASE, "ROLECALL_LIVE_RELOAD": "on"}, dotenv=None).live_reload_enabled(False) is True
+    )
     with pytest.raises(SettingsError, match="ROLECALL_LIVE_RELOAD='maybe': expected true or false"):
         Settings.load({**BASE, "ROLECALL_LIVE_RELOAD": "maybe"}, dotenv=None)
 
@@ -65,4 +74,6 @@ def test_every_setting_documents_its_environment_variable() -> None:
 
     source = inspect.getsource(Settings)
     for f in dataclasses.fields(Settings):
-        assert f"Env: `{f.metadata['env']}`" in source.replace("\n    ", " ").replace("Env:\n", "Env: "), f.name
+        assert f"Env: `{f.metadata['env']}`" in source.replace("\n    ", " ").replace("Env:\n", "Env: "), (
+            f.name
+        )

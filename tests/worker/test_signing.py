@@ -17,10 +17,25 @@ def test_sign_then_verify_roundtrip() -> None:
     ("secret", "body", "header", "message"),
     [
         ("s3cret", b"{}", None, "missing X-RoleCall-Signature header"),
-        ("s3cret", b"{}", "garbage", "malformed X-RoleCall-Signature header (expected t=<unix time>,v1=<hex>)"),
-        ("s3cret", b'{"a":2}', sign("s3cret", b'{"a":1}', 1_700_000_000), "signature does not match the body"),
+        (
+            "s3cret",
+            b"{}",
+            "garbage",
+            "malformed X-RoleCall-Signature header (expected t=<unix time>,v1=<hex>)",
+        ),
+        (
+            "s3cret",
+            b'{"a":2}',
+            sign("s3cret", b'{"a":1}', 1_700_000_000),
+            "signature does not match the body",
+        ),
         ("other", b'{"a":1}', sign("s3cret", b'{"a":1}', 1_700_000_000), "signature does not match the body"),
-        ("s3cret", b'{"a":1}', sign("s3cret", b'{"a":1}', 1_699_999_000), "signature timestamp is 1000 s away"),
+        (
+            "s3cret",
+            b'{"a":1}',
+            sign("s3cret", b'{"a":1}', 1_699_999_000),
+            "signature timestamp is 1000 s away",
+        ),
     ],
 )
 def test_verify_rejects(secret: str, body: bytes, header: str | None, message: str) -> None:

@@ -26,7 +26,9 @@ class ArgumentValidator:
 
     def problems(self, arguments: Any) -> list[str]:
         """Each violation as `path: message`, most specific first."""
-        errors = sorted(self._validator.iter_errors(arguments), key=lambda e: (len(e.absolute_path), str(e.message)))
+        errors = sorted(
+            self._validator.iter_errors(arguments), key=lambda e: (len(e.absolute_path), str(e.message))
+        )
         out = []
         for err in errors:
             path = ".".join(str(p) for p in err.absolute_path) or "(arguments)"
@@ -43,7 +45,9 @@ class ArgumentValidator:
         problems = self.problems(arguments)
         if problems:
             more = f" (and {len(problems) - MAX_REPORTED} more)" if len(problems) > MAX_REPORTED else ""
-            raise ToolError(f"invalid arguments for {self.tool_name}: " + "; ".join(problems[:MAX_REPORTED]) + more)
+            raise ToolError(
+                f"invalid arguments for {self.tool_name}: " + "; ".join(problems[:MAX_REPORTED]) + more
+            )
         assert isinstance(arguments, dict)
         return arguments
 

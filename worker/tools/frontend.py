@@ -88,7 +88,10 @@ class FrontendBridge:
         """The tool names the page implements, or None when it does not answer discovery."""
         try:
             reply = await self.local.perform_rpc(
-                destination_identity=self.identity, method=DISCOVERY_METHOD, payload="{}", response_timeout=timeout_s
+                destination_identity=self.identity,
+                method=DISCOVERY_METHOD,
+                payload="{}",
+                response_timeout=timeout_s,
             )
         except rtc.RpcError as err:
             logger.warning(
@@ -107,7 +110,9 @@ class FrontendBridge:
         return set(names)
 
 
-def reconcile(declared: Iterable[str], implemented: set[str] | None) -> tuple[list[str], list[str], list[str]]:
+def reconcile(
+    declared: Iterable[str], implemented: set[str] | None
+) -> tuple[list[str], list[str], list[str]]:
     """Split the role's frontend tools into (offered, missing in the UI, extra in the UI)."""
     declared_list = list(declared)
     if implemented is None:

@@ -75,7 +75,9 @@ async def post_json(
         headers[SIGNATURE_HEADER] = sign(secret, body)
     timeout = aiohttp.ClientTimeout(total=target.timeout_s)
     try:
-        async with http.post(target.url, data=body, headers=headers, timeout=timeout, allow_redirects=False) as resp:
+        async with http.post(
+            target.url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+        ) as resp:
             raw = await resp.content.read(target.max_response_bytes + 1)
             if len(raw) > target.max_response_bytes:
                 raise HttpToolError(f"the response is larger than {target.max_response_bytes} bytes")

@@ -1,0 +1,120 @@
+"""The real stack for session tests: livekit-server, the simulator, and a worker process.
+
+The worker serves a private copy of `roles/` (tests add and edit roles there) under a unique agent
+name, so dispatches from these tests reach only this worker.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from livekit import api
+
+from tests.session.app_server import AppServer
+from tests.session.bench_roles import SECOND_ROLE, bench_role
+from tests.support.livekit_server import ROOT, LiveKitServer
+from tests.support.simulator_thread import SimulatorThread
+from tests.support.ui_participant import UIParticipant
+from tests.support.worker_process import WorkerProcess
+from worker.simulator import SimulatorConfig
+
+HTTP_SECRET = "test-http-signing-secret"
+
+
+@dataclass
+class Stack:
+    livekit: LiveKitServer
+    simulator: SimulatorThread
+    worker: WorkerProcess
+    roles_dir: Path
+    agent_name: str
+    app: AppServer
+
+    def write_role(self, name: str, text: str) -> Path:
+        path = self.roles_dir / f"{name}.yaml"
+        path.write_text(text)
+        return path
+
+    async def dispatch(
+        self, role: str, *, participant: str = "user", room: str | None = None, **meta: Any
+    ) -> str:
+        room = room or f"test-{uuid.uuid4().hex[:10]}"
+        metadata = json.dumps({"role": role, "participant": participant, **meta})
+        async with self.livekit.api() as lk:
+            await lk.agent_dispatch.create_dispatch(
+                api.CreateAgentDispatchRequest(agent_name=self.agent_name, room=room, metadata=metadata)
+            )
+        return room
+
+    async def session(self, role: str, handlers: dict[str, Any] | None = None, **kw: Any) -> UIParticipant:
+        """Dispatch `role` to a new room and join it as the user, with these RPC handlers."""
+        answer_discovery = kw.pop("answer_discovery", True)
+        room = await self.dispatch(role, **kw)
+        ui = UIParticipant(
+            self.livekit,
+            room,
+            identity=kw.get("participant", "user"),
+            handlers=handlers or {},
+            answer_discovery=answer_discovery,
+        )
+        return await ui.join()
+
+    def client_events(self, type_: str) -> list[dict[str, Any]]:
+        return self.simulator.sim.received_of(type_)
+
+    def tool_outputs(self, tool: str) -> list[str]:
+        """What the worker sent the model back for each call of `tool` (function_call_output items)."""
+        call_ids = {
+            ev["item"]["call_id"]
+            for ev in self.simulator.sim.sent_of("response.output_item.done")
+            if ev["item"].get("type") == "function_call" and ev["item"].get("name") == tool
+        }
+        return [
+            ev["item"]["output"]
+            for ev in self.client_events("conversation.item.create")
+            if ev["item"].get("type") == "function_call_output" and ev["item"].get("call_id") in call_ids
+        ]
+
+    async def wait_tool_output(self, tool: str, timeout: float = 20.0) -> str:
+        import asyncio
+
+        async with asyncio.timeout(timeout):
+            while not self.tool_outputs(tool):
+                await asyncio.sleep(0.05)
+        return self.tool_outputs(tool)[-1]
+
+
+@pytest.fixture(scope="module")
+def stack(livekit_server: LiveKitServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("stack")
+    roles_dir = tmp / "roles"
+    shutil.copytree(ROOT / "roles", roles_dir)
+    simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone")).start()
+    app = AppServer(HTTP_SECRET)
+    simulator.call(app.start())  # the app backend shares the simulator thread's event loop
+    (roles_dir / "bench.yaml").write_text(bench_role(app.port))
+    (roles_dir / "bench-second.yaml").write_text(SECOND_ROLE)
+    agent_name = f"rolecall-test-{uuid.uuid4().hex[:6]}"
+    env = {
+        **livekit_server.env(),
+        "OPENAI_BASE_URL": simulator.sim.base_url,
+        "OPENAI_API_KEY": "",
+        "ROLECALL_AGENT_NAME": agent_name,
+        "ROLECALL_ROLES_DIR": str(roles_dir),
+        "ROLECALL_DISCONNECT_GRACE_S": "3",
+        "ROLECALL_PARTICIPANT_TIMEOUT_S": "15",
+        "TEST_HTTP_SECRET": HTTP_SECRET,
+    }
+    worker = WorkerProcess(env, tmp / "worker.log").start()
+    yield Stack(livekit_server, simulator, worker, roles_dir, agent_name, app)
+    worker.stop()
+    simulator.call(app.stop())
+    simulator.stop()
+    assert simulator.sim.violations == [], f"simulator sent invalid events: {simulator.sim.violations[:3]}"

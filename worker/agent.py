@@ -1,0 +1,105 @@
+"""`RoleAgent`: a livekit-agents `Agent` built from a role, and the handoff between roles.
+
+All agents of a session share the session's one RealtimeModel, so a handoff keeps the model
+connection: only instructions and tools change (the voice and model settings stay those of the
+first role, because the Realtime API cannot change voice once the agent has spoken).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from livekit.agents import Agent, llm
+
+from worker.notify import announce_role
+from worker.roles import HandoffTool, RenderedRole, Role, RoleError
+from worker.runtime import SessionRuntime
+from worker.tools import ToolFailure, build_tools
+
+logger = logging.getLogger("rolecall.agent")
+
+
+class RoleAgent(Agent):
+    """One role, acting in one session."""
+
+    def __init__(
+        self,
+        role: Role,
+        rendered: RenderedRole,
+        rt: SessionRuntime,
+        *,
+        chat_ctx: llm.ChatContext | None = None,
+        arrival_note: str = "",
+        greet: bool = True,
+    ) -> None:
+        self.role = role
+        self.rendered = rendered
+        self.rt = rt
+        self._greet = greet
+        self._arrival_note = arrival_note
+        super().__init__(
+            instructions=self._compose_instructions(rendered),
+            tools=self.build_tools(role),
+            chat_ctx=chat_ctx,
+        )
+
+    def _compose_instructions(self, rendered: RenderedRole) -> str:
+        if not self._arrival_note:
+            return rendered.instructions
+        return f"{rendered.instructions}\n\n# Handoff note\n{self._arrival_note}"
+
+    def build_tools(self, role: Role) -> list[Any]:
+        return build_tools(role, self.rt, handoff=self._handoff)
+
+    async def on_enter(self) -> None:
+        rt = self.rt
+        if rt.record.role != self.role.name:
+            rt.record.role_changed(self.role.name)
+        await announce_role(rt.room.local_participant, self.role.name, self.role.title)
+        logger.info("role %s active", self.role.name, extra=rt.log_extra)
+        if self._greet:
+            self.greet_now()
+
+    def greet_now(self) -> None:
+        """Start the role's greeting, if it has one."""
+        greeting = self.rendered.greeting
+        if greeting is not None:
+            if greeting.say is not None:
+                instructions = f"Say exactly this, and nothing else: {greeting.say}"
+            else:
+                instructions = greeting.instructions or ""
+            self.session.generate_reply(instructions=instructions)
+
+    async def apply_role_update(self, role: Role) -> None:
+        """Live reload: take a changed role file's instructions and tools without a restart."""
+        rendered = role.render(self.rt.variables)
+        self.role = role
+        self.rendered = rendered
+        await self.update_instructions(self._compose_instructions(rendered))
+        await self.update_tools(self.build_tools(role))
+        logger.info("role %s reloaded into the live session", role.name, extra=self.rt.log_extra)
+
+    async def refresh_tools(self) -> None:
+        """Offer the frontend tools the page implements now (after discovery or a reconnect)."""
+        await self.update_tools(self.build_tools(self.role))
+
+    def _handoff(self, spec: HandoffTool, args: dict[str, Any]) -> tuple[Agent, str]:
+        rt = self.rt
+        limit = self.role.limits.max_handoffs
+        if rt.handoffs >= limit:
+            raise ToolFailure(f"this session already handed over {limit} times")
+        try:
+            target = rt.registry.get(spec.target)
+            rendered = target.render(rt.variables)
+        except RoleError as exc:
+            raise ToolFailure(f"the role {spec.target!r} is not available ({exc.message})") from None
+        rt.handoffs += 1
+        note = f"You take over from {self.role.title}."
+        summary = args.get("summary")
+        if isinstance(summary, str) and summary.strip():
+            note += f" Their summary: {summary.strip()}"
+        chat_ctx = self.chat_ctx.copy() if spec.history == "full" else None
+        nxt = RoleAgent(target, rendered, rt, chat_ctx=chat_ctx, arrival_note=note)
+        said = spec.message or f"Tell the user that {target.title} takes over now."
+        return nxt, f"Handing over to {target.title}. {said}"

@@ -1,0 +1,379 @@
+"""The worker: one job is one session of one role with one user. Read `entrypoint` top to bottom.
+
+1. Resolve the role from the dispatch metadata (an unknown role or bad variables: tell the user, end).
+2. Connect to the room and start the AgentSession at once, so the model connection opens while the
+   user is still joining (greeting latency).
+3. Wait for the user, ask their page which frontend tools it implements, offer only those, greet.
+4. Run until the session closes: the user says goodbye (`end_session`), leaves for longer than the
+   grace period, the session outlives its limits, or the model connection is lost for good.
+5. Write the session report to the log and, when configured, to the app backend's webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+from livekit import rtc
+from livekit.agents import AgentServer, AgentSession, JobContext, JobRequest, room_io
+from livekit.agents.llm import ChatMessage, RealtimeModelError
+from livekit.agents.metrics import LLMModelUsage
+from livekit.agents.voice.events import (
+    CloseEvent,
+    ConversationItemAddedEvent,
+    ErrorEvent,
+    SessionUsageUpdatedEvent,
+    UserInputTranscribedEvent,
+)
+from livekit.agents.worker import ServerEnvOption
+
+from worker.agent import RoleAgent
+from worker.dispatch import DispatchError, DispatchRequest
+from worker.model import build_realtime_model
+from worker.notify import report_error, send_event
+from worker.pricing import Usage, load_prices
+from worker.report import SessionRecord, log_report, post_report
+from worker.roles import Role, RoleError, RoleRegistry
+from worker.runtime import SessionRuntime
+from worker.settings import Settings
+from worker.tools.frontend import FrontendBridge, reconcile
+
+logger = logging.getLogger("rolecall.session")
+
+REFUSAL_LINGER_S = 2.0
+"""How long a refused job stays in the room so the page receives the reason."""
+
+
+def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
+    """The livekit-agents server that runs `entrypoint` for every dispatch to our agent name."""
+    server = AgentServer(
+        ws_url=settings.livekit_url,
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret,
+        port=0 if devmode else settings.health_port,
+        drain_timeout=settings.drain_timeout_s,
+        # One warm job process in dev too: a dispatch need not wait for a process to start.
+        num_idle_processes=1 if devmode else ServerEnvOption(dev_default=1, prod_default=2),
+    )
+    server.rtc_session(entrypoint, agent_name=settings.agent_name, on_request=accept_job)
+    return server
+
+
+async def accept_job(request: JobRequest) -> None:
+    """Accept every dispatch; a bad role is reported inside the room, where the user can see it."""
+    await request.accept(name="RoleCall agent", identity=f"agent-{request.id}")
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    """Run one session (see the module docstring for the steps)."""
+    settings = Settings.load()
+    registry = RoleRegistry(settings.roles_dir)
+    log_extra = {"room": ctx.room.name, "job_id": ctx.job.id}
+
+    # 1. Which role, with which variables, for whom.
+    try:
+        request = DispatchRequest.parse(ctx.job.metadata)
+        role_name = request.role or settings.default_role
+        if not role_name:
+            raise DispatchError("the dispatch names no role and ROLECALL_DEFAULT_ROLE is not set")
+        role = registry.get(role_name)
+        rendered = role.render(request.vars)
+    except (DispatchError, RoleError) as exc:
+        # The page gets the reason without server paths; the log gets the full error.
+        code, message = "bad_dispatch", str(exc)
+        if isinstance(exc, RoleError):
+            code = "unknown_role" if exc.field == "role" else "role_error"
+            message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        logger.error("refusing job: %s", exc, extra={**log_extra, "code": code})
+        await _refuse(ctx, settings, request_participant(ctx.job.metadata), code, message)
+        return
+    log_extra["role"] = role.name
+
+    # 2. Room and model, as early as possible.
+    await ctx.connect(auto_subscribe=_audio_only())
+    model = build_realtime_model(role, settings)
+    # The realtime model detects turns itself (server or semantic VAD): no local VAD or turn model.
+    session: AgentSession[Any] = AgentSession(
+        llm=model, vad=None, turn_handling={"turn_detection": "realtime_llm"}, user_away_timeout=None
+    )
+    http = aiohttp.ClientSession()
+    ctx.add_shutdown_callback(http.close)
+    ctx.add_shutdown_callback(model.aclose)
+    first = request.participant or await _first_user(ctx, settings.participant_timeout_s)
+    if first is None:
+        logger.warning(
+            "no user joined within %.0f s; ending", settings.participant_timeout_s, extra=log_extra
+        )
+        ctx.shutdown("no participant")
+        return
+    participant_identity: str = first
+    log_extra["participant"] = participant_identity
+    rt = SessionRuntime(
+        settings=settings,
+        registry=registry,
+        room=ctx.room,
+        participant=participant_identity,
+        session_id=f"{ctx.room.name}:{ctx.job.id}",
+        variables=dict(request.vars),
+        http=http,
+        record=SessionRecord(
+            session_id=f"{ctx.room.name}:{ctx.job.id}",
+            room=ctx.room.name,
+            participant=participant_identity,
+            role=role.name,
+            model=role.model.name,
+        ),
+        bridge=FrontendBridge(ctx.room.local_participant, participant_identity),
+        session=session,
+        log_extra=log_extra,
+    )
+    _record_conversation(session, rt)
+    ended = _watch_for_the_end(ctx, session, rt)
+    ctx.add_shutdown_callback(lambda reason: _finish(rt, settings, reason, ended))
+
+    note = f"Conversation so far (from an earlier agent):\n{request.summary}" if request.summary else ""
+    agent = RoleAgent(role, rendered, rt, arrival_note=note, greet=False)
+    await session.start(
+        agent,
+        room=ctx.room,
+        room_options=room_io.RoomOptions(
+            participant_identity=participant_identity, close_on_disconnect=False
+        ),
+        record=False,
+    )
+
+    # 3. The user, their page's tools, the greeting.
+    try:
+        await asyncio.wait_for(
+            ctx.wait_for_participant(identity=participant_identity), settings.participant_timeout_s
+        )
+    except TimeoutError:
+        logger.warning("user %s did not join; ending", participant_identity, extra=log_extra)
+        session.shutdown(drain=False)
+        return
+    await _discover_tools(agent, rt, role)
+    agent.greet_now()
+    _follow_the_user(ctx, agent, rt, settings)
+    if settings.live_reload:
+        _track(rt, asyncio.create_task(_live_reload(registry, session, rt)))
+    _track(rt, asyncio.create_task(_enforce_limits(session, rt)))
+
+
+# --- helpers, in the order the flow uses them ------------------------------------------------------
+
+
+def request_participant(metadata: str) -> str | None:
+    """The participant named in the metadata, even when the rest of it is unusable."""
+    try:
+        return DispatchRequest.parse(metadata).participant or None
+    except DispatchError:
+        return None
+
+
+async def _refuse(
+    ctx: JobContext, settings: Settings, participant: str | None, code: str, message: str
+) -> None:
+    """Tell the user why there is no session, then leave."""
+    await ctx.connect(auto_subscribe=_audio_only())
+    if participant is None:
+        participant = await _first_user(ctx, min(settings.participant_timeout_s, 10.0))
+    else:
+        try:
+            await asyncio.wait_for(
+                ctx.wait_for_participant(identity=participant), min(settings.participant_timeout_s, 10.0)
+            )
+        except TimeoutError:
+            participant = None
+    await report_error(ctx.room.local_participant, code, message, to=participant)
+    await asyncio.sleep(REFUSAL_LINGER_S)
+    ctx.shutdown(code)
+
+
+def _audio_only() -> Any:
+    from livekit.agents import AutoSubscribe
+
+    return AutoSubscribe.AUDIO_ONLY
+
+
+async def _first_user(ctx: JobContext, timeout_s: float) -> str | None:
+    try:
+        p = await asyncio.wait_for(ctx.wait_for_participant(), timeout_s)
+    except TimeoutError:
+        return None
+    return p.identity
+
+
+def _record_conversation(session: AgentSession[Any], rt: SessionRuntime) -> None:
+    """Keep every finished utterance and each response's token usage in the session record."""
+
+    @session.on("conversation_item_added")
+    def _item(ev: ConversationItemAddedEvent) -> None:
+        item = ev.item
+        if isinstance(item, ChatMessage) and item.role in ("user", "assistant"):
+            rt.record.add_line(
+                "user" if item.role == "user" else "agent",
+                item.text_content or "",
+                interrupted=item.interrupted,
+            )
+            if item.role == "user":
+                rt.tool_calls_this_turn = 0
+
+    @session.on("user_input_transcribed")
+    def _transcribed(ev: UserInputTranscribedEvent) -> None:
+        if ev.is_final:
+            rt.tool_calls_this_turn = 0
+
+    @session.on("session_usage_updated")
+    def _usage(ev: SessionUsageUpdatedEvent) -> None:
+        # Cumulative per model: the record keeps the latest totals of the LLM (realtime) usage.
+        total = Usage()
+        for u in ev.usage.model_usage:
+            if isinstance(u, LLMModelUsage):
+                total.add(
+                    Usage(
+                        text_in=u.input_text_tokens,
+                        text_in_cached=u.input_cached_text_tokens,
+                        audio_in=u.input_audio_tokens,
+                        audio_in_cached=u.input_cached_audio_tokens,
+                        text_out=u.output_text_tokens,
+                        audio_out=u.output_audio_tokens,
+                    )
+                )
+        rt.record.usage = total
+
+
+def _watch_for_the_end(ctx: JobContext, session: AgentSession[Any], rt: SessionRuntime) -> dict[str, str]:
+    """End the job when the session closes or the model connection is lost for good.
+
+    livekit-agents 1.8.9 may never emit `close` after an unrecoverable model error, so `error`
+    events are watched too. Returns a dict that receives the end reason.
+    """
+    ended: dict[str, str] = {}
+
+    @session.on("close")
+    def _closed(ev: CloseEvent) -> None:
+        ended.setdefault("reason", ev.reason.value if not rt.ending else "end_session")
+        ctx.shutdown(ended["reason"])
+
+    @session.on("error")
+    def _error(ev: ErrorEvent) -> None:
+        err = ev.error
+        recoverable = getattr(err, "recoverable", True)
+        logger.warning("session error (recoverable=%s): %s", recoverable, _describe(err), extra=rt.log_extra)
+        if recoverable or "reason" in ended:
+            return
+        ended["reason"] = "model_error"
+        message = "The voice model connection was lost and could not be restored. Please start a new session."
+        if isinstance(err, RealtimeModelError):
+            message += f" ({_describe(err)})"
+
+        async def stop() -> None:
+            await report_error(rt.room.local_participant, "model_unavailable", message, to=rt.participant)
+            session.shutdown(drain=False)
+            await asyncio.sleep(0.5)
+            ctx.shutdown("model_error")
+
+        _track(rt, asyncio.create_task(stop()))
+
+    return ended
+
+
+def _describe(err: Any) -> str:
+    inner = getattr(err, "error", None)
+    return str(inner or err)[:300]
+
+
+async def _discover_tools(agent: RoleAgent, rt: SessionRuntime, role: Role) -> None:
+    """Ask the page which frontend tools it implements; offer the model only those."""
+    from worker.roles import FrontendTool
+
+    rt.implemented = await rt.bridge.discover()
+    declared = [t.method for t in role.tools if isinstance(t, FrontendTool)]
+    _offered, missing, extra = reconcile(declared, rt.implemented)
+    if missing:
+        logger.warning(
+            "the page does not implement %s; not offering them to the model", missing, extra=rt.log_extra
+        )
+    if extra:
+        logger.info(
+            "the page implements %s, which role %s does not declare", extra, role.name, extra=rt.log_extra
+        )
+    await agent.refresh_tools()
+
+
+def _follow_the_user(ctx: JobContext, agent: RoleAgent, rt: SessionRuntime, settings: Settings) -> None:
+    """Close after the user has been gone for the grace period; re-discover tools when they return."""
+    timer: dict[str, asyncio.TimerHandle] = {}
+
+    def gone() -> None:
+        logger.info(
+            "user did not come back within %.0f s; ending", settings.disconnect_grace_s, extra=rt.log_extra
+        )
+        if rt.session is not None:
+            rt.session.shutdown(drain=False)
+
+    @ctx.room.on("participant_disconnected")
+    def _left(p: rtc.RemoteParticipant) -> None:
+        if p.identity == rt.participant and "t" not in timer:
+            timer["t"] = asyncio.get_running_loop().call_later(settings.disconnect_grace_s, gone)
+
+    @ctx.room.on("participant_connected")
+    def _back(p: rtc.RemoteParticipant) -> None:
+        if p.identity != rt.participant:
+            return
+        handle = timer.pop("t", None)
+        if handle is not None:
+            handle.cancel()
+        current = rt.session.current_agent if rt.session is not None else agent
+        if isinstance(current, RoleAgent):
+            _track(rt, asyncio.create_task(_discover_tools(current, rt, current.role)))
+
+
+async def _live_reload(registry: RoleRegistry, session: AgentSession[Any], rt: SessionRuntime) -> None:
+    """Apply saved edits of the active role to this session (instructions and tools)."""
+    async for change in registry.watch():
+        current = session.current_agent
+        if not isinstance(current, RoleAgent) or change.name != current.role.name:
+            continue
+        if change.role is None:
+            logger.warning(
+                "role %s edit is invalid; keeping the running version: %s", change.name, change.error
+            )
+            continue
+        try:
+            await current.apply_role_update(change.role)
+        except RoleError as exc:
+            logger.warning("role %s reload failed: %s", change.name, exc, extra=rt.log_extra)
+
+
+async def _enforce_limits(session: AgentSession[Any], rt: SessionRuntime) -> None:
+    """End the session at the role's maximum duration."""
+    current = session.current_agent
+    limit = current.role.limits.max_duration_s if isinstance(current, RoleAgent) else 1800.0
+    await asyncio.sleep(limit)
+    logger.info("session reached its maximum duration of %.0f s", limit, extra=rt.log_extra)
+    await send_event(
+        rt.room.local_participant, {"type": "session_limit", "limit_s": limit}, to=rt.participant
+    )
+    rt.ending = True
+    session.generate_reply(instructions="The session time is up. Say a short goodbye.")
+    await asyncio.sleep(8.0)
+    session.shutdown(drain=True)
+
+
+async def _finish(rt: SessionRuntime, settings: Settings, reason: str, ended: dict[str, str]) -> None:
+    """Write the session report (log, and webhook when configured)."""
+    for task in list(rt.background):
+        task.cancel()
+    report = rt.record.finish(ended.get("reason", reason), load_prices(settings.prices_file))
+    log_report(report)
+    if settings.webhook_url:
+        async with aiohttp.ClientSession() as http:
+            await post_report(http, settings.webhook_url, settings.webhook_secret, report)
+
+
+def _track(rt: SessionRuntime, task: asyncio.Task[Any]) -> None:
+    rt.background.add(task)
+    task.add_done_callback(rt.background.discard)

@@ -1,0 +1,112 @@
+"""`python -m worker start | dev | connect`: run the RoleCall agent worker through livekit-agents.
+
+- `start`: production mode (JSON logs, health endpoint on ROLECALL_HEALTH_PORT, drain on SIGTERM).
+- `dev`: development mode (coloured logs, live reload of role files into running sessions on).
+- `connect --room NAME`: join one room directly, without a dispatch (for trying a role quickly).
+Settings are read and checked before anything starts; a bad one is reported by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from typing import Any
+
+from worker.settings import Settings, SettingsError
+
+logger = logging.getLogger("rolecall")
+
+
+def register(sub: Any) -> None:
+    """Add the start, dev and connect commands."""
+    for name, help_text in (
+        ("start", "run the worker in production mode"),
+        ("dev", "run the worker in development mode (live reload on)"),
+        ("connect", "run one session in a given room, without a dispatch"),
+    ):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument(
+            "--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR (default ROLECALL_LOG_LEVEL)"
+        )
+        if name == "connect":
+            p.add_argument("--room", required=True, help="room to join")
+            p.add_argument("--role", default=None, help="role to play (default ROLECALL_DEFAULT_ROLE)")
+        p.set_defaults(func=_run, mode=name)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not settings.openai_api_key and not settings.openai_base_url:
+        print(
+            "error: OPENAI_API_KEY is required (or set OPENAI_BASE_URL to a simulator, e.g. "
+            "http://127.0.0.1:8765/v1 with `python -m worker simulate`)",
+            file=sys.stderr,
+        )
+        return 2
+    from worker.roles import RoleRegistry
+
+    registry = RoleRegistry(settings.roles_dir)
+    if not registry.names():
+        print(
+            f"error: no valid role in {settings.roles_dir} (run `python -m worker roles check`)",
+            file=sys.stderr,
+        )
+        return 2
+    from livekit.agents.cli import proto
+    from livekit.agents.cli.cli import _run_worker
+
+    from worker.app import build_server
+
+    if args.mode == "connect" and args.role:
+        # The job has no dispatch metadata under `connect`: the default role is the one it plays.
+        os.environ["ROLECALL_DEFAULT_ROLE"] = args.role
+        settings = Settings.load()
+    devmode = args.mode != "start"
+    if settings.live_reload is None:
+        # Job processes read their settings anew: make the mode's default explicit for them.
+        os.environ["ROLECALL_LIVE_RELOAD"] = "true" if devmode else "false"
+        settings = Settings.load()
+    server = build_server(settings, devmode=devmode)
+    log_level = (args.log_level or settings.log_level).upper()
+    if args.mode == "connect":
+        return _connect(server, settings, args.room, log_level)
+    _run_worker(
+        server=server,
+        args=proto.CliArgs(log_level=log_level, log_format="colored" if devmode else "json", dev=devmode),
+    )
+    return 0
+
+
+def _connect(server: Any, settings: Settings, room: str, log_level: str) -> int:
+    """Run the worker unregistered and hand it one job for `room` (like livekit-agents' `connect`)."""
+    from livekit import api
+
+    logging.basicConfig(level=log_level)
+
+    async def main() -> None:
+        async def simulate() -> None:
+            async with api.LiveKitAPI(
+                settings.livekit_url, settings.livekit_api_key, settings.livekit_api_secret
+            ) as lk:
+                rooms = await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))
+                info = (
+                    rooms.rooms[0]
+                    if rooms.rooms
+                    else await lk.room.create_room(api.CreateRoomRequest(name=room))
+                )
+            await server.simulate_job(room=room, fake_job=False, room_info=info)
+
+        server.once("worker_started", lambda: asyncio.ensure_future(simulate()))
+        await server.run(devmode=True, unregistered=True)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0

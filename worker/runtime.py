@@ -1,0 +1,57 @@
+"""Per-session state that tools and agents share: who is served, how to reach them, what happened.
+
+One `SessionRuntime` per job. It is plain data plus a few small helpers, so that the session flow in
+`worker.app` stays readable and each tool kind stays a small function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from livekit import rtc
+
+from worker.report import SessionRecord
+from worker.roles import Role, RoleRegistry
+from worker.settings import Settings
+from worker.tools.frontend import FrontendBridge
+
+if TYPE_CHECKING:
+    from livekit.agents import AgentSession
+
+logger = logging.getLogger("rolecall.session")
+
+
+@dataclass
+class SessionRuntime:
+    """What every tool call of one session may need."""
+
+    settings: Settings
+    registry: RoleRegistry
+    room: rtc.Room
+    participant: str
+    session_id: str
+    variables: dict[str, Any]
+    http: aiohttp.ClientSession
+    record: SessionRecord
+    bridge: FrontendBridge
+    session: AgentSession[Any] | None = None
+    implemented: set[str] | None = None
+    """RPC methods the page said it implements; None when it did not answer discovery."""
+    handoffs: int = 0
+    tool_calls_this_turn: int = 0
+    ending: bool = False
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+    log_extra: dict[str, Any] = field(default_factory=dict)
+
+    def frontend_methods_offered(self, role: Role) -> set[str]:
+        """Names of the role's frontend tools the page can run."""
+        from worker.roles import FrontendTool
+
+        methods = {t.name: t.method for t in role.tools if isinstance(t, FrontendTool)}
+        if self.implemented is None:
+            return set(methods)
+        return {name for name, method in methods.items() if method in self.implemented}
