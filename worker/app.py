@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 import aiohttp
@@ -46,9 +47,25 @@ REFUSAL_LINGER_S = 2.0
 """How long a refused job stays in the room so the page receives the reason."""
 
 
+LIVEKIT_TARGET_LOAD = 0.7
+"""livekit-server stops sending jobs to a worker whose reported load reaches this (its default)."""
+
+
 def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
-    """The livekit-agents server that runs `entrypoint` for every dispatch to our agent name."""
+    """The livekit-agents server that runs `entrypoint` for every dispatch to our agent name.
+
+    The load reported to LiveKit is active sessions over `max_sessions`, scaled to LiveKit's target
+    load, rather than livekit-agents' default of machine-wide CPU: on a shared machine (LiveKit
+    itself beside the worker) a CPU spike would otherwise make the server hold dispatches back for
+    its 20 s retry although the worker has room.
+    """
+
+    def session_load(server: AgentServer) -> float:
+        return min(1.0, LIVEKIT_TARGET_LOAD * len(server.active_jobs) / settings.max_sessions)
+
     server = AgentServer(
+        load_fnc=session_load,
+        load_threshold=ServerEnvOption(dev_default=math.inf, prod_default=LIVEKIT_TARGET_LOAD),
         ws_url=settings.livekit_url,
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret,

@@ -79,6 +79,10 @@ class Settings:
     """On SIGTERM, how long active sessions may run on before the worker exits. Default 600.
     Env: `ROLECALL_DRAIN_TIMEOUT_S`."""
 
+    max_sessions: int = field(default=20, metadata=_env("ROLECALL_MAX_SESSIONS"))
+    """Sessions one worker process runs at most; its reported load is active sessions over this
+    (measure it with `make bench`). Default 20. Env: `ROLECALL_MAX_SESSIONS`."""
+
     health_port: int = field(default=8081, metadata=_env("ROLECALL_HEALTH_PORT"))
     """Port of the worker's health endpoint under `start` (`0` picks a free one). Default 8081.
     Env: `ROLECALL_HEALTH_PORT`."""
@@ -107,6 +111,14 @@ class Settings:
 
     token_ttl_s: int = field(default=600, metadata=_env("ROLECALL_TOKEN_TTL_S"))
     """Lifetime of a browser's LiveKit token. Default 600. Env: `ROLECALL_TOKEN_TTL_S`."""
+
+    web_static_dir: Path = field(default=Path("frontend/demo/dist"), metadata=_env("ROLECALL_WEB_STATIC_DIR"))
+    """Built demo app the web backend serves at `/` (Vite's output). Default `frontend/demo/dist`.
+    Env: `ROLECALL_WEB_STATIC_DIR`."""
+
+    tool_secret: str = field(default="", repr=False, metadata=_env("ROLECALL_TOOL_SECRET"))
+    """HMAC-SHA256 key shared with the worker: the web backend's tool endpoints (recipe search) accept
+    only calls signed with it, and answer 503 while it is unset. Never logged. Env: `ROLECALL_TOOL_SECRET`."""
 
     log_level: str = field(default="INFO", metadata=_env("ROLECALL_LOG_LEVEL"))
     """Log level of the worker and web backend. Default `INFO`. Env: `ROLECALL_LOG_LEVEL`."""
@@ -153,6 +165,8 @@ class Settings:
                 out.append(
                     f"LIVEKIT_URL={self.livekit_url}: expected a ws://, wss://, http:// or https:// URL"
                 )
+        if self.max_sessions < 1:
+            out.append(f"ROLECALL_MAX_SESSIONS={self.max_sessions}: expected at least 1")
         if self.webhook_url and not self.webhook_secret:
             out.append("ROLECALL_WEBHOOK_SECRET is required when ROLECALL_WEBHOOK_URL is set")
         if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):

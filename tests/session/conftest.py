@@ -36,6 +36,8 @@ class Stack:
     roles_dir: Path
     agent_name: str
     app: AppServer
+    since: tuple[int, int] = (0, 0)
+    """Simulator record positions when the current test's session was dispatched."""
 
     def write_role(self, name: str, text: str) -> Path:
         path = self.roles_dir / f"{name}.yaml"
@@ -56,6 +58,7 @@ class Stack:
     async def session(self, role: str, handlers: dict[str, Any] | None = None, **kw: Any) -> UIParticipant:
         """Dispatch `role` to a new room and join it as the user, with these RPC handlers."""
         answer_discovery = kw.pop("answer_discovery", True)
+        self.since = (len(self.simulator.sim.sent), len(self.simulator.sim.received))
         room = await self.dispatch(role, **kw)
         ui = UIParticipant(
             self.livekit,
@@ -71,15 +74,20 @@ class Stack:
 
     def tool_outputs(self, tool: str) -> list[str]:
         """What the worker sent the model back for each call of `tool` (function_call_output items)."""
+        sim = self.simulator.sim
         call_ids = {
-            ev["item"]["call_id"]
-            for ev in self.simulator.sim.sent_of("response.output_item.done")
-            if ev["item"].get("type") == "function_call" and ev["item"].get("name") == tool
+            r.event["item"]["call_id"]
+            for r in sim.sent[self.since[0] :]
+            if r.type == "response.output_item.done"
+            and r.event["item"].get("type") == "function_call"
+            and r.event["item"].get("name") == tool
         }
         return [
-            ev["item"]["output"]
-            for ev in self.client_events("conversation.item.create")
-            if ev["item"].get("type") == "function_call_output" and ev["item"].get("call_id") in call_ids
+            r.event["item"]["output"]
+            for r in sim.received[self.since[1] :]
+            if r.type == "conversation.item.create"
+            and r.event["item"].get("type") == "function_call_output"
+            and r.event["item"].get("call_id") in call_ids
         ]
 
     async def wait_tool_output(self, tool: str, timeout: float = 20.0) -> str:

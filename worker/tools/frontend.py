@@ -77,6 +77,13 @@ class FrontendBridge:
             )
         except rtc.RpcError as err:
             raise FrontendCallError(describe_rpc_error(err), err.code) from None
+        # Newer SDKs carry larger payloads over data streams; the model gets the same limit either way.
+        reply_size = len(reply.encode())
+        if reply_size > RPC_PAYLOAD_LIMIT:
+            raise FrontendCallError(
+                f"the screen's answer is {reply_size} bytes, over the RPC limit of {RPC_PAYLOAD_LIMIT} bytes",
+                _Code.RESPONSE_PAYLOAD_TOO_LARGE,
+            )
         try:
             json.loads(reply)
         except json.JSONDecodeError:
