@@ -84,7 +84,14 @@ class RoleAgent(Agent):
         """Offer the frontend tools the page implements now (after discovery or a reconnect)."""
         await self.update_tools(self.build_tools(self.role))
 
-    def _handoff(self, spec: HandoffTool, args: dict[str, Any]) -> tuple[Agent, str]:
+    async def _handoff(self, spec: HandoffTool, args: dict[str, Any]) -> Any:
+        """Move the session to `spec.target`.
+
+        With `history: full` the role changes in place on this agent (new instructions and tools),
+        so the model conversation stays whole, the handoff call and the farewell line included:
+        swapping in another livekit-agents `Agent` would re-sync the conversation to a copy taken
+        before the call and delete those items. With `history: none` a fresh agent takes over.
+        """
         rt = self.rt
         limit = self.role.limits.max_handoffs
         if rt.handoffs >= limit:
@@ -95,11 +102,35 @@ class RoleAgent(Agent):
         except RoleError as exc:
             raise ToolFailure(f"the role {spec.target!r} is not available ({exc.message})") from None
         rt.handoffs += 1
-        note = f"You take over from {self.role.title}."
+        note = f"You take over the conversation from {self.role.title}."
         summary = args.get("summary")
         if isinstance(summary, str) and summary.strip():
             note += f" Their summary: {summary.strip()}"
-        chat_ctx = self.chat_ctx.copy() if spec.history == "full" else None
-        nxt = RoleAgent(target, rendered, rt, chat_ctx=chat_ctx, arrival_note=note)
-        said = spec.message or f"Tell the user that {target.title} takes over now."
-        return nxt, f"Handing over to {target.title}. {said}"
+        previous = self.role.title
+        arrival = _arrival_instructions(target, rendered, spec, previous)
+        if spec.history == "none":
+            return RoleAgent(target, rendered, rt, arrival_note=note), arrival
+        self._arrival_note = note
+        self.role = target
+        self.rendered = rendered
+        await self.update_instructions(self._compose_instructions(rendered))
+        await self.update_tools(self.build_tools(target))
+        rt.record.role_changed(target.name)
+        await announce_role(rt.room.local_participant, target.name, target.title)
+        logger.info("handed over from %s to %s", previous, target.name, extra=rt.log_extra)
+        return arrival
+
+
+def _arrival_instructions(target: Role, rendered: RenderedRole, spec: HandoffTool, previous: str) -> str:
+    """What the model is told to say as the new role (the tool's output)."""
+    parts = [f"Handoff done: you are now {target.title}, taking over from {previous}."]
+    if spec.message:
+        parts.append(spec.message)
+    greeting = rendered.greeting
+    if greeting is not None and greeting.say is not None:
+        parts.append(f"Then say exactly: {greeting.say}")
+    elif greeting is not None and greeting.instructions:
+        parts.append(greeting.instructions)
+    else:
+        parts.append("Introduce yourself in one sentence and continue helping the user.")
+    return " ".join(parts)

@@ -162,6 +162,7 @@ async def entrypoint(ctx: JobContext) -> None:
     )
 
     # 3. The user, their page's tools, the greeting.
+    _follow_the_user(ctx, agent, rt, settings)
     try:
         await asyncio.wait_for(
             ctx.wait_for_participant(identity=participant_identity), settings.participant_timeout_s
@@ -171,8 +172,9 @@ async def entrypoint(ctx: JobContext) -> None:
         session.shutdown(drain=False)
         return
     await _discover_tools(agent, rt, role)
+    if rt.participant not in ctx.room.remote_participants:
+        return  # gone already: the grace timer decides, no greeting to an empty room
     agent.greet_now()
-    _follow_the_user(ctx, agent, rt, settings)
     if settings.live_reload:
         _track(rt, asyncio.create_task(_live_reload(registry, session, rt)))
     _track(rt, asyncio.create_task(_enforce_limits(session, rt)))

@@ -73,7 +73,10 @@ async def test_rpc_invalid_arguments_never_reach_the_page(stack: Stack) -> None:
     [
         ("fail_card", "fail_card failed: the screen reported an error: recipe card exploded."),
         ("slow_card", "slow_card failed: the user's screen did not answer in time."),
-        ("big_card", "big_card failed: the screen's answer is 20012 bytes, over the RPC limit of 15360 bytes."),
+        (
+            "big_card",
+            "big_card failed: the screen's answer is 20012 bytes, over the RPC limit of 15360 bytes.",
+        ),
     ],
 )
 async def test_rpc_failures_become_speakable_errors_and_the_session_goes_on(

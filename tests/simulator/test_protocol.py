@@ -330,3 +330,19 @@ async def test_error_kinds(start_sim: StartSim, kind: str) -> None:
             assert (await c.until("error"))["error"]["code"] == "session_expired"
             with pytest.raises(ConnectionClosed):
                 await c.recv()
+
+
+async def test_create_right_after_cancel_starts_a_new_response(start_sim: StartSim) -> None:
+    """Events are handled in order: a cancelled response is done before the next event is read."""
+    sim = await start_sim(faults=fast_faults(audio_pace=1.0))
+    async with connect(sim.ws_url, additional_headers=AUTH) as ws:
+        c = RawClient(ws)
+        await c.send({"type": "response.create"})
+        await c.until("response.output_audio.delta")
+        await c.send({"type": "response.cancel"})
+        await c.send({"type": "response.create"})
+        first = await c.until("response.done")
+        assert first["response"]["status"] == "cancelled"
+        second = await c.until("response.created")
+        assert second["response"]["id"] != first["response"]["id"]
+        assert not [e for e in c.events if e["type"] == "error"]

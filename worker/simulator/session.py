@@ -324,6 +324,12 @@ class Session:
                 event_id=ev.event_id,
             )
         r.cancel("client_cancelled")
+        # OpenAI handles client events in order: the cancelled response is done (its
+        # `response.done` sent) before the next event, so a `response.create` right behind a
+        # cancel starts a new response instead of failing with "active response in progress".
+        if self._response_task is not None:
+            with contextlib.suppress(ConnectionGone):
+                await self._response_task
 
     async def _output_audio_clear(self, ev: ClientEvent) -> None:
         raise ProtocolError(

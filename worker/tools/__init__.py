@@ -90,7 +90,7 @@ def _runner(spec: AnyTool, role: Role, rt: SessionRuntime, handoff: Callable[...
     if isinstance(spec, HandoffTool):
 
         async def run_handoff(args: dict[str, Any], _: RunContext[Any]) -> Any:
-            return handoff(spec, args)
+            return await handoff(spec, args)
 
         return run_handoff
 
@@ -137,7 +137,7 @@ def _function_tool(spec: AnyTool, role: Role, rt: SessionRuntime, run: Runner) -
         except Exception as exc:  # a bug of ours must not end the session: log it, tell the model
             logger.exception("tool %s crashed", spec.name, extra=rt.log_extra)
             return _failed(spec, rt, args, f"internal error ({type(exc).__name__})", started)
-        detail = result if isinstance(result, str) else f"handoff to {getattr(spec, 'target', '?')}"
+        detail = f"handoff to {spec.target}" if isinstance(spec, HandoffTool) else str(result)
         rt.record.add_tool_call(
             name=spec.name, kind=spec.kind, arguments=args, ok=True, detail=detail, started=started
         )
