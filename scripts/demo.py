@@ -1,12 +1,14 @@
 """`make demo`: start the RoleCall stack as local processes, print what runs where, stop on Ctrl+C.
 
 The LiveKit server runs in dev mode (keys `devkey` / `secret`). Without OPENAI_API_KEY the simulator
-stands in for OpenAI, and the worker is pointed at it.
+stands in for OpenAI, and the worker is pointed at it. The web backend serves the demo page and the
+session API on http://localhost:8080.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -37,6 +39,17 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _common_env() -> dict[str, str]:
+    """What every service gets: the dev server's keys, and one tool secret shared by worker and web."""
+    return {
+        "LIVEKIT_URL": "ws://localhost:7880",
+        "LIVEKIT_API_KEY": "devkey",
+        "LIVEKIT_API_SECRET": "secret",
+        # The worker signs http tool calls with it; the web backend's recipe search verifies them.
+        "ROLECALL_TOOL_SECRET": os.environ.get("ROLECALL_TOOL_SECRET") or secrets.token_hex(32),
+    }
+
+
 def _services() -> list[Service]:
     dotenv = ROOT / ".env"
     if dotenv.is_file():
@@ -58,13 +71,24 @@ def _services() -> list[Service]:
         argv = [PY, "-m", "worker", "simulate", "--port", "8765"]
         if scenario.is_file():
             argv += ["--scenario", str(scenario)]
-        services.append(Service("simulator", argv, 8765, "http://127.0.0.1:8765/v1 (OpenAI Realtime protocol)"))
+        services.append(
+            Service("simulator", argv, 8765, "http://127.0.0.1:8765/v1 (OpenAI Realtime protocol)")
+        )
+    services.append(
+        Service(
+            "web",
+            [PY, "-m", "worker", "web", "--port", "8080"],
+            8080,
+            "http://localhost:8080 (open this in a browser)",
+        )
+    )
     return services
 
 
 def main() -> int:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     services = _services()
+    common = _common_env()
     if not os.environ.get("OPENAI_API_KEY"):
         print("OPENAI_API_KEY is not set: the simulator stands in for OpenAI (see README, 'The simulator').")
     busy = [s for s in services if _port_open(s.port)]
@@ -75,7 +99,9 @@ def main() -> int:
     try:
         for svc in services:
             log = open(LOG_DIR / f"{svc.name}.log", "wb")  # noqa: SIM115
-            svc.proc = subprocess.Popen(svc.argv, cwd=ROOT, env={**os.environ, **svc.env}, stdout=log, stderr=log)
+            svc.proc = subprocess.Popen(
+                svc.argv, cwd=ROOT, env={**os.environ, **common, **svc.env}, stdout=log, stderr=log
+            )
             deadline = time.monotonic() + 30
             while not _port_open(svc.port):
                 if svc.proc.poll() is not None or time.monotonic() > deadline:

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "start": ("worker.runner", "run the worker in production mode"),
     "dev": ("worker.runner", "run the worker in development mode (live reload on)"),
     "connect": ("worker.runner", "run one session in a given room, without a dispatch"),
+    "web": ("worker.web.cli", "serve the web backend (session start, demo app, recipe API)"),
 }
 
 

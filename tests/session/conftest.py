@@ -119,6 +119,8 @@ def stack(livekit_server: LiveKitServer, tmp_path_factory: pytest.TempPathFactor
         "ROLECALL_DISCONNECT_GRACE_S": "3",
         "ROLECALL_PARTICIPANT_TIMEOUT_S": "15",
         "TEST_HTTP_SECRET": HTTP_SECRET,
+        "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{app.port}/hook",
+        "ROLECALL_WEBHOOK_SECRET": HTTP_SECRET,
     }
     worker = WorkerProcess(env, tmp / "worker.log").start()
     yield Stack(livekit_server, simulator, worker, roles_dir, agent_name, app)

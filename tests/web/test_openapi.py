@@ -1,0 +1,99 @@
+"""The OpenAPI document is well-formed OpenAPI 3.1 and generated from the models (pure)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.web.conftest import assert_matches_openapi
+from worker.web.models import Recipe, SessionRequest
+from worker.web.openapi import spec
+
+pytestmark = pytest.mark.unit
+
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+EXPECTED = {
+    ("/api/roles", "get"),
+    ("/api/session", "post"),
+    ("/api/session/redispatch", "post"),
+    ("/api/recipes/search", "post"),
+    ("/api/recipes/{id}", "get"),
+    ("/api/health", "get"),
+    ("/api/openapi.json", "get"),
+}
+
+
+def refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "$ref"] + [r for v in node.values() for r in refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in refs(v)]
+    return []
+
+
+def test_top_level_structure() -> None:
+    doc = spec()
+    assert doc["openapi"] == "3.1.0"
+    assert doc["info"]["title"] and doc["info"]["version"]
+    assert {(p, m) for p, ops in doc["paths"].items() for m in ops} == EXPECTED
+
+
+def test_every_operation_is_complete() -> None:
+    doc = spec()
+    ids = []
+    for path, ops in doc["paths"].items():
+        assert path.startswith("/")
+        for method, op in ops.items():
+            assert method in METHODS
+            ids.append(op["operationId"])
+            assert op["responses"], (path, method)
+            for status, response in op["responses"].items():
+                assert re.fullmatch(r"[1-5]\d\d", status)
+                assert response["description"]
+            for name in re.findall(r"\{(\w+)\}", path):
+                assert any(
+                    p["name"] == name and p["in"] == "path" and p["required"] for p in op["parameters"]
+                )
+            for requirement in op.get("security", []):
+                assert set(requirement) <= set(doc["components"]["securitySchemes"])
+    assert len(ids) == len(set(ids))
+
+
+def test_every_ref_resolves_and_every_schema_is_valid_json_schema() -> None:
+    doc = spec()
+    schemas = doc["components"]["schemas"]
+    for ref in refs(doc):
+        assert ref.startswith("#/components/schemas/")
+        assert ref.rsplit("/", 1)[1] in schemas, ref
+    for schema in schemas.values():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_bodies_come_from_the_models() -> None:
+    schemas = spec()["components"]["schemas"]
+    assert schemas["SessionRequest"]["required"] == ["role"]
+    assert schemas["SessionRequest"]["additionalProperties"] is False
+    assert set(schemas["SessionResponse"]["properties"]) == {
+        "url",
+        "token",
+        "room",
+        "identity",
+        "role",
+        "expires_at",
+    }
+    assert set(schemas["Recipe"]["properties"]) == set(Recipe.model_fields)
+    assert set(schemas["SessionRequest"]["properties"]) == set(SessionRequest.model_fields)
+
+
+def test_the_schemas_accept_good_bodies_and_refuse_bad_ones() -> None:
+    assert_matches_openapi("/api/health", "get", 200, {"status": "ok"})
+    assert_matches_openapi(
+        "/api/session", "post", 404, {"error": {"code": "unknown_role", "message": "m", "roles": ["a"]}}
+    )
+    with pytest.raises(AssertionError):
+        assert_matches_openapi("/api/health", "get", 200, {"status": "bad"})
+    with pytest.raises(AssertionError):
+        assert_matches_openapi("/api/roles", "get", 200, {"roles": [{"name": "x"}]})

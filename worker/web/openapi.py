@@ -1,0 +1,177 @@
+"""The OpenAPI 3.1 description of the web API, generated from the pydantic models in `worker.web.models`.
+
+Only the routing facts (paths, methods, status codes, headers) are written here; every body schema
+comes from `model_json_schema`, so the description cannot drift from what the handlers validate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from worker.web import models as m
+
+REF = "#/components/schemas/{model}"
+
+_MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+    (m.RolesResponse, "serialization"),
+    (m.SessionRequest, "validation"),
+    (m.SessionResponse, "serialization"),
+    (m.RedispatchResponse, "serialization"),
+    (m.RecipeSearchRequest, "validation"),
+    (m.RecipeSearchResponse, "serialization"),
+    (m.Recipe, "serialization"),
+    (m.HealthResponse, "serialization"),
+    (m.ErrorResponse, "serialization"),
+]
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(m.ErrorResponse, description)
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+_BODY_ERRORS = {
+    "400": _error("malformed_json: the body is not JSON"),
+    "413": _error("body_too_large: the body is over the size cap"),
+    "415": _error("unsupported_media_type: Content-Type is not application/json"),
+    "422": _error("invalid_request: a field has the wrong type or value; `field` names it"),
+}
+
+
+def spec(version: str = "0.1.0") -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    _, defs = models_json_schema(_MODELS, ref_template=REF)
+    paths: dict[str, Any] = {
+        "/api/roles": {
+            "get": {
+                "operationId": "listRoles",
+                "summary": "The roles a page may start a session with (name, title, description).",
+                "responses": {"200": _json(m.RolesResponse, "the valid roles, sorted by name")},
+            }
+        },
+        "/api/session": {
+            "post": {
+                "operationId": "createSession",
+                "summary": "Start a session: a fresh room, a short-lived token, and the agent dispatched.",
+                "requestBody": _body(m.SessionRequest),
+                "responses": {
+                    "200": _json(m.SessionResponse, "connect to `url` with `token`"),
+                    **_BODY_ERRORS,
+                    "400": _error("malformed_json, or invalid_vars: the role rejected `vars`"),
+                    "404": _error("unknown_role: `roles` lists the valid names"),
+                    "503": _error("role_unavailable (role file invalid) or livekit_unavailable"),
+                },
+            }
+        },
+        "/api/session/redispatch": {
+            "post": {
+                "operationId": "redispatchAgent",
+                "summary": "Bring the agent back into the session's room (same role, vars and user).",
+                "description": "Everything comes from the token's signed claims; a body is ignored.",
+                "security": [{"sessionToken": []}],
+                "responses": {
+                    "200": _json(m.RedispatchResponse, "a new dispatch was created"),
+                    "401": _error("unauthorized / invalid_token: missing, invalid or expired token"),
+                    "404": _error("unknown_role: the token's role no longer exists"),
+                    "409": _error("agent_present: an agent participant is already in the room"),
+                    "503": _error("role_unavailable or livekit_unavailable"),
+                },
+            }
+        },
+        "/api/recipes/search": {
+            "post": {
+                "operationId": "searchRecipes",
+                "summary": "The cooking guide's find_recipes tool; only calls signed by the worker.",
+                "security": [{"toolSignature": []}],
+                "requestBody": _body(m.RecipeSearchRequest),
+                "responses": {
+                    "200": _json(m.RecipeSearchResponse, "best matches first"),
+                    **_BODY_ERRORS,
+                    "401": _error("bad_signature: missing, stale or wrong X-RoleCall-Signature"),
+                    "503": _error("not_configured: ROLECALL_TOOL_SECRET is not set"),
+                },
+            }
+        },
+        "/api/recipes/{id}": {
+            "get": {
+                "operationId": "getRecipe",
+                "summary": "A full recipe card, for show_recipe.",
+                "parameters": [
+                    {
+                        "name": "id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"},
+                    }
+                ],
+                "responses": {
+                    "200": _json(m.Recipe, "the recipe"),
+                    "404": _error("not_found: no recipe with that id"),
+                },
+            }
+        },
+        "/api/health": {
+            "get": {
+                "operationId": "health",
+                "summary": "Ready when at least one role is valid and LiveKit answers.",
+                "responses": {
+                    "200": _json(m.HealthResponse, "ready"),
+                    "503": _error("unhealthy: the message says why"),
+                },
+            }
+        },
+        "/api/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document.",
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.1",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "RoleCall web backend",
+            "version": version,
+            "description": "Session start for the RoleCall demo: role allowlist, LiveKit tokens with "
+            "explicit grants, explicit agent dispatch, and the cooking guide's recipe tool. Every error is "
+            '`{"error": {"code", "message"}}`.',
+        },
+        "paths": paths,
+        "components": {
+            "schemas": defs["$defs"],
+            "securitySchemes": {
+                "sessionToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "the `token` returned by POST /api/session",
+                },
+                "toolSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-RoleCall-Signature",
+                    "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + '.' + body)>",
+                },
+            },
+        },
+    }
