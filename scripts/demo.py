@@ -30,6 +30,8 @@ class Service:
     port: int
     url: str
     env: dict[str, str] = field(default_factory=dict)
+    ready_text: str = ""
+    """When set, the service is ready once its log contains this (it has no port of its own)."""
     proc: subprocess.Popen[bytes] | None = None
 
 
@@ -37,6 +39,13 @@ def _port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _ready(svc: Service) -> bool:
+    if svc.ready_text:
+        log = LOG_DIR / f"{svc.name}.log"
+        return log.is_file() and svc.ready_text in log.read_text(errors="replace")
+    return _port_open(svc.port)
 
 
 def _common_env() -> dict[str, str]:
@@ -74,6 +83,17 @@ def _services() -> list[Service]:
         services.append(
             Service("simulator", argv, 8765, "http://127.0.0.1:8765/v1 (OpenAI Realtime protocol)")
         )
+    worker_env = {} if os.environ.get("OPENAI_API_KEY") else {"OPENAI_BASE_URL": "http://127.0.0.1:8765/v1"}
+    services.append(
+        Service(
+            "worker",
+            [PY, "-m", "worker", "dev", "--log-level", "INFO"],
+            0,
+            "agent 'rolecall', roles from roles/ (edits apply live)",
+            env=worker_env,
+            ready_text="registered worker",
+        )
+    )
     services.append(
         Service(
             "web",
@@ -91,7 +111,7 @@ def main() -> int:
     common = _common_env()
     if not os.environ.get("OPENAI_API_KEY"):
         print("OPENAI_API_KEY is not set: the simulator stands in for OpenAI (see README, 'The simulator').")
-    busy = [s for s in services if _port_open(s.port)]
+    busy = [s for s in services if s.port and _port_open(s.port)]
     if busy:
         for s in busy:
             print(f"error: port {s.port} ({s.name}) is already in use; stop what runs there and retry.")
@@ -102,8 +122,8 @@ def main() -> int:
             svc.proc = subprocess.Popen(
                 svc.argv, cwd=ROOT, env={**os.environ, **common, **svc.env}, stdout=log, stderr=log
             )
-            deadline = time.monotonic() + 30
-            while not _port_open(svc.port):
+            deadline = time.monotonic() + 60
+            while not _ready(svc):
                 if svc.proc.poll() is not None or time.monotonic() > deadline:
                     print(f"error: {svc.name} did not start; see {LOG_DIR / (svc.name + '.log')}")
                     return 1
