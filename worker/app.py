@@ -31,6 +31,7 @@ from livekit.agents.voice.events import (
 from livekit.agents.worker import ServerEnvOption
 
 from worker.agent import RoleAgent
+from worker.continuity import TranscriptSaver, summary_from_metadata
 from worker.dispatch import DispatchError, DispatchRequest
 from worker.model import build_realtime_model
 from worker.notify import report_error, send_event
@@ -146,11 +147,17 @@ async def entrypoint(ctx: JobContext) -> None:
         session=session,
         log_extra=log_extra,
     )
-    _record_conversation(session, rt)
+    saver = TranscriptSaver(ctx.api, ctx.room.name, rt.record, ctx.room.metadata)
+    ctx.add_shutdown_callback(saver.aclose)
+    _record_conversation(session, rt, saver)
     ended = _watch_for_the_end(ctx, session, rt)
     ctx.add_shutdown_callback(lambda reason: _finish(rt, settings, reason, ended))
 
-    note = f"Conversation so far (from an earlier agent):\n{request.summary}" if request.summary else ""
+    # A replacement agent (the previous one's worker died) continues the conversation it finds.
+    earlier = request.summary or summary_from_metadata(ctx.room.metadata)
+    note = (
+        f"You are resuming a conversation an earlier agent had with this user:\n{earlier}" if earlier else ""
+    )
     agent = RoleAgent(role, rendered, rt, arrival_note=note, greet=False)
     await session.start(
         agent,
@@ -224,7 +231,7 @@ async def _first_user(ctx: JobContext, timeout_s: float) -> str | None:
     return p.identity
 
 
-def _record_conversation(session: AgentSession[Any], rt: SessionRuntime) -> None:
+def _record_conversation(session: AgentSession[Any], rt: SessionRuntime, saver: TranscriptSaver) -> None:
     """Keep every finished utterance and each response's token usage in the session record."""
 
     @session.on("conversation_item_added")
@@ -236,6 +243,7 @@ def _record_conversation(session: AgentSession[Any], rt: SessionRuntime) -> None
                 item.text_content or "",
                 interrupted=item.interrupted,
             )
+            saver.changed()
             if item.role == "user":
                 rt.tool_calls_this_turn = 0
 
