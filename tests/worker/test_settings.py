@@ -77,3 +77,9 @@ def test_every_setting_documents_its_environment_variable() -> None:
         assert f"Env: `{f.metadata['env']}`" in source.replace("\n    ", " ").replace("Env:\n", "Env: "), (
             f.name
         )
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [env for env in Settings.env_names().values() if f"`{env}`" not in readme]
+    assert not missing, f"README's settings table lacks {missing}"
