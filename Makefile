@@ -14,18 +14,26 @@ LIVEKIT_VERSION := 1.13.5
 LIVEKIT := $(TOOLS)/bin/livekit-server
 LIVEKIT_STAMP := $(TOOLS)/.livekit-server-$(LIVEKIT_VERSION)
 
-.PHONY: help setup system-packages lint format test demo lock clean
+FRONTEND := frontend
+NPM_STAMP := $(FRONTEND)/node_modules/.rolecall-installed
+DEMO_BUILD := $(FRONTEND)/demo/dist/index.html
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/lib/src $(FRONTEND)/demo/src $(FRONTEND)/demo/public -type f 2>/dev/null) \
+  $(FRONTEND)/demo/index.html $(FRONTEND)/demo/vite.config.ts $(FRONTEND)/tsconfig.base.json
+
+.PHONY: help setup system-packages frontend types lint format test demo lock clean
 
 help:
 	@echo "make demo   set up, then run the stack (LiveKit dev server, simulator, ...)"
-	@echo "make test   set up, then ruff, mypy and the whole pytest suite"
+	@echo "make test   set up, then ruff, mypy, the frontend's npm test and the whole pytest suite"
 	@echo "make setup  only the set-up (.venv, pinned packages, livekit-server $(LIVEKIT_VERSION))"
 	@echo "make lock   re-pin constraints.txt from .venv after changing pyproject.toml"
+	@echo "make types  regenerate the frontend's role types and validators after editing roles/"
 
-# Debian packages: espeak-ng speaks the simulator's replies and the test clips.
-SYSTEM_PACKAGES := espeak-ng
+# Debian packages: espeak-ng speaks the simulator's replies and the test clips; chromium runs the
+# browser tests (driven by playwright-core, which never downloads a browser of its own).
+SYSTEM_PACKAGES := espeak-ng chromium
 
-setup: system-packages $(PY_STAMP) $(LIVEKIT_STAMP)
+setup: system-packages $(PY_STAMP) $(LIVEKIT_STAMP) $(NPM_STAMP) $(DEMO_BUILD)
 
 # Installed with apt-get when missing (as root, or say what to run otherwise). Cheap when present.
 system-packages:
@@ -61,6 +69,24 @@ $(LIVEKIT_STAMP):
 	fi
 	@touch $@
 
+# The frontend workspace (frontend/lib, frontend/demo): `npm ci` again only when the lock changes.
+$(NPM_STAMP): $(FRONTEND)/package-lock.json $(FRONTEND)/package.json $(FRONTEND)/lib/package.json $(FRONTEND)/demo/package.json
+	@command -v npm >/dev/null || { echo "error: Node 20+ and npm are needed for the frontend (https://nodejs.org)"; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The demo app, built into frontend/demo/dist (served by `python -m worker web`) when a source changed.
+$(DEMO_BUILD): $(NPM_STAMP) $(FRONTEND_SOURCES)
+	cd $(FRONTEND) && npm run build --silent
+	@touch $@
+
+frontend: $(NPM_STAMP) $(DEMO_BUILD)
+
+# Role files -> frontend/lib/src/generated/{roles,validators}.ts (unit tests fail when these are stale).
+types: $(PY_STAMP) $(NPM_STAMP)
+	$(PY) -m worker roles types -o $(FRONTEND)/lib/src/generated/roles.ts
+	cd $(FRONTEND) && npm run generate --workspace lib --silent
+
 lint: $(PY_STAMP)
 	$(PY) -m ruff check worker tests scripts
 	$(PY) -m ruff format --check worker tests scripts
@@ -72,6 +98,7 @@ format: $(PY_STAMP)
 
 # pytest exits 5 when it collects no test: that is a failure here, like any other non-zero code.
 test: setup lint
+	cd $(FRONTEND) && npm test --silent
 	$(PY) -m pytest -m "unit or integration or browser"
 
 demo: setup
@@ -82,4 +109,4 @@ lock: $(PY_STAMP)
 	@echo "constraints.txt updated ($$(wc -l < constraints.txt) pins)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts $(FRONTEND)/node_modules $(FRONTEND)/demo/dist

@@ -13,7 +13,17 @@ def test_all_exports_exist_and_are_public() -> None:
     exported = set(worker.roles.__all__)
     assert all(hasattr(worker.roles, name) for name in exported)
     public = {n for n in dir(worker.roles) if not n.startswith("_")}
-    modules = {"errors", "loader", "models", "registry", "schema", "template", "parameters", "cli"}
+    modules = {
+        "errors",
+        "loader",
+        "models",
+        "registry",
+        "schema",
+        "template",
+        "parameters",
+        "cli",
+        "typescript",
+    }
     assert public - modules - exported == set()
 
 

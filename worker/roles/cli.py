@@ -1,4 +1,4 @@
-"""`python -m worker roles check|list|schema`."""
+"""`python -m worker roles check|list|schema|types`."""
 
 from __future__ import annotations
 
@@ -38,6 +38,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     schema.add_argument("--fragment", action="store_true", help="the schema of fragment files instead")
     schema.set_defaults(func=_schema)
+
+    types = actions.add_parser(
+        "types", help="print a TypeScript module of the frontend tools' argument types and schemas"
+    )
+    types.add_argument("dir", nargs="?", default=None, help=dir_help)
+    types.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    types.set_defaults(func=_types)
 
 
 def _dir(args: argparse.Namespace) -> str:
@@ -87,6 +94,28 @@ def _list(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     text = schema_text("fragment" if args.fragment else "role")
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _types(args: argparse.Namespace) -> int:
+    from worker.roles.typescript import TypesError, generate_dir
+
+    roles_dir = _dir(args)
+    if not os.path.isdir(roles_dir):
+        print(f"{roles_dir}: roles directory not found", file=sys.stderr)
+        return 1
+    try:
+        text = generate_dir(roles_dir)
+    except TypesError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print("no types generated: fix the role files first", file=sys.stderr)
+        return 1
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -1,0 +1,175 @@
+import {
+  RoomAudioRenderer,
+  RoomContext,
+  useConnectionState,
+} from "@livekit/components-react";
+import {
+  RoleCallApiError,
+  createApiClient,
+  sendChat,
+  type RoleSummary,
+  type SessionInfo,
+  type ToolCallEvent,
+} from "@rolecall/client";
+import { useActiveRole, useAgentErrors, useRoleCallTools } from "@rolecall/client/react";
+import { ConnectionState, Room } from "livekit-client";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore, type CSSProperties } from "react";
+
+import { Banner } from "./components/Banner";
+import { Conversation, type LocalLine } from "./components/Conversation";
+import { Header } from "./components/Header";
+import { RolePicker } from "./components/RolePicker";
+import { Workspace } from "./components/Workspace";
+import { CookingStore, cookingHandlers } from "./cooking";
+import { accentFor } from "./persona";
+
+const api = createApiClient();
+/** How long to wait for the agent after connecting before offering to bring it back. */
+const JOIN_TIMEOUT_MS = 20_000;
+
+function describe(error: unknown): string {
+  if (error instanceof RoleCallApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export function App() {
+  // One Room for the page's lifetime: tool handlers are registered on it before any connection.
+  const room = useMemo(() => new Room({ adaptiveStream: false, dynacast: false }), []);
+  const store = useMemo(() => new CookingStore(), []);
+  const cooking = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const [lines, setLines] = useState<LocalLine[]>([]);
+
+  const onCall = useCallback((event: ToolCallEvent) => {
+    const detail = event.ok ? undefined : event.error?.message;
+    setLines((all) => [
+      ...all,
+      { kind: "tool", id: `t${all.length}-${Date.now()}`, at: Date.now(), method: event.method, ok: event.ok, detail },
+    ]);
+  }, []);
+  const handlers = useMemo(() => cookingHandlers(store), [store]);
+  useRoleCallTools(handlers, { room, onCall });
+
+  const [roles, setRoles] = useState<RoleSummary[] | undefined>(undefined);
+  const [rolesError, setRolesError] = useState<string | undefined>(undefined);
+  const [selected, setSelected] = useState<string | undefined>(undefined);
+  const [session, setSession] = useState<SessionInfo | undefined>(undefined);
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [bringingBack, setBringingBack] = useState(false);
+  const [joinMuted, setJoinMuted] = useState(false);
+
+  useEffect(() => {
+    api.listRoles().then(
+      (list) => {
+        setRoles(list);
+        setSelected((current) => current ?? (list.find((r) => r.name === "cooking-guide") ?? list[0])?.name);
+      },
+      (error: unknown) => setRolesError(describe(error)),
+    );
+  }, []);
+
+  const connection = useConnectionState(room);
+  const connected = connection === ConnectionState.Connected || connection === ConnectionState.Reconnecting;
+  const active = useActiveRole(room);
+  const { error: agentError, reset } = useAgentErrors({ room, joinTimeoutMs: JOIN_TIMEOUT_MS });
+
+  const requested = roles?.find((r) => r.name === (session?.role ?? selected));
+  const persona = connected
+    ? { name: active?.name ?? requested?.name, title: active?.title ?? requested?.title ?? "Agent" }
+    : { name: requested?.name, title: requested?.title ?? "RoleCall" };
+
+  const connect = async (): Promise<void> => {
+    if (selected === undefined) return;
+    setProblem(undefined);
+    setLines([]);
+    store.reset();
+    try {
+      const info = await api.createSession(selected);
+      setSession(info);
+      await room.connect(info.url, info.token);
+      await room.startAudio().catch(() => undefined);
+      if (!joinMuted) {
+        await room.localParticipant.setMicrophoneEnabled(true).catch((error: unknown) => {
+          setProblem(`Your microphone is not available (${describe(error)}). You can still type.`);
+        });
+      }
+    } catch (error) {
+      setProblem(`Could not start the conversation: ${describe(error)}`);
+      await room.disconnect();
+    }
+  };
+
+  const disconnect = async (): Promise<void> => {
+    await room.disconnect();
+    setSession(undefined);
+  };
+
+  const bringBack = async (): Promise<void> => {
+    if (session === undefined) return;
+    setBringingBack(true);
+    try {
+      await api.redispatch(session.token);
+      reset();
+      setProblem(undefined);
+    } catch (error) {
+      setProblem(
+        error instanceof RoleCallApiError && error.code === "agent_present"
+          ? "The agent is already here."
+          : `Could not bring the agent back: ${describe(error)}`,
+      );
+    } finally {
+      setBringingBack(false);
+    }
+  };
+
+  const send = async (text: string): Promise<void> => {
+    setLines((all) => [...all, { kind: "typed", id: `m${all.length}-${Date.now()}`, at: Date.now(), text }]);
+    await sendChat(room, text);
+  };
+
+  const style = { "--accent": accentFor(persona.name) } as CSSProperties;
+
+  return (
+    <RoomContext.Provider value={room}>
+      <div className="app" style={style} data-role={persona.name ?? ""}>
+        <Header
+          persona={persona}
+          connection={connection}
+          onDisconnect={() => void disconnect()}
+        />
+        {connected && agentError !== undefined && (
+          <Banner
+            tone={agentError.code === "session_limit" ? "info" : "error"}
+            title={agentError.code === "agent_left" ? "The agent dropped out" : "The agent is not here"}
+            message={agentError.message}
+            action={
+              agentError.code === "session_limit"
+                ? undefined
+                : { label: bringingBack ? "Calling the agent…" : "Bring the agent back", onClick: () => void bringBack(), busy: bringingBack }
+            }
+          />
+        )}
+        {problem !== undefined && <Banner tone="warning" title="Heads up" message={problem} onClose={() => setProblem(undefined)} />}
+        <main className="layout">
+          <Conversation connected={connected} persona={persona} lines={lines} onSend={send} />
+          <section className="workspace" aria-label="Kitchen">
+            {!connected && (
+              <RolePicker
+                roles={roles}
+                error={rolesError}
+                selected={selected}
+                onSelect={setSelected}
+                onStart={() => void connect()}
+                connecting={connection === ConnectionState.Connecting}
+                joinMuted={joinMuted}
+                onJoinMutedChange={setJoinMuted}
+              />
+            )}
+            {(connected || cooking.recipe !== undefined) && <Workspace state={cooking} store={store} connected={connected} />}
+          </section>
+        </main>
+        <RoomAudioRenderer />
+      </div>
+    </RoomContext.Provider>
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * @rolecall/client: the page side of a RoleCall voice agent, over livekit-client.
+ *
+ *   const room = new Room();
+ *   const tools = createToolRegistry(room, {
+ *     show_recipe: async ({ recipe_id }) => ({ shown: await showRecipe(recipe_id) }),
+ *   });                                          // before connecting
+ *   watchActiveRole(room, (role) => setPersona(role));
+ *   watchAgentErrors(room, (error) => setBanner(error));
+ *   const session = await createApiClient().createSession("cooking-guide");
+ *   await room.connect(session.url, session.token);
+ *
+ * React hooks over the same core live in `@rolecall/client/react`; the generated role types in
+ * `@rolecall/client/roles`.
+ */
+export {
+  ATTR_ERROR,
+  ATTR_ROLE,
+  ATTR_ROLE_TITLE,
+  DEFAULT_JOIN_TIMEOUT_MS,
+  EVENTS_TOPIC,
+  errorFromAttributes,
+  findAgent,
+  onRoleCallEvent,
+  parseEvent,
+  roleFromAttributes,
+  watchActiveRole,
+  watchAgentErrors,
+  type ActiveRole,
+  type AgentError,
+  type AgentErrorWatch,
+  type EventRoom,
+  type RoleCallEvent,
+  type WatchAgentErrorsOptions,
+} from "./agent";
+export {
+  createApiClient,
+  type ApiClient,
+  type ApiClientOptions,
+  type RoleSummary,
+  type SessionInfo,
+} from "./api";
+export {
+  RPC_ERROR_MESSAGE_LIMIT,
+  RPC_METHOD_LIMIT,
+  RPC_PAYLOAD_LIMIT,
+  RoleCallApiError,
+  describeError,
+  truncateUtf8,
+  utf8Length,
+} from "./errors";
+export type { JsonSchema, RoleName, RoleToolArgs, ToolArgs, ToolMethod } from "./generated/roles";
+export {
+  CALLER_GRACE_MS,
+  DISCOVERY_METHOD,
+  createToolRegistry,
+  parseArguments,
+  registerTools,
+  serializeResult,
+  type RegisterToolsOptions,
+  type RpcRoom,
+  type ToolCall,
+  type ToolCallEvent,
+  type ToolHandler,
+  type ToolHandlers,
+  type ToolRegistry,
+} from "./tools";
+
+/** Send typed text to the agent, as the user's turn (the `lk.chat` text stream topic). */
+export async function sendChat(
+  room: { localParticipant: { sendText(text: string, options: { topic: string }): Promise<unknown> } },
+  text: string,
+): Promise<void> {
+  await room.localParticipant.sendText(text, { topic: "lk.chat" });
+}

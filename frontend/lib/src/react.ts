@@ -1,0 +1,129 @@
+/**
+ * React hooks over the @rolecall/client core. Each takes the Room explicitly or finds it in
+ * `@livekit/components-react`'s RoomContext (`<LiveKitRoom>` / `<RoomContext.Provider>`).
+ *
+ *   const room = useMemo(() => new Room(), []);
+ *   useRoleCallTools({ start_timer: ({ label, seconds }) => timers.start(label, seconds) }, { room });
+ *   const role = useActiveRole(room);
+ *   const { error, reset } = useAgentErrors({ room });
+ *
+ * Mount `useRoleCallTools` before connecting the room: the worker asks which tools the page has as
+ * soon as it joins.
+ */
+import { useMaybeRoomContext } from "@livekit/components-react";
+import type { Room } from "livekit-client";
+import { useCallback, useEffect, useRef, useState } from "react";
+
+import {
+  watchActiveRole,
+  watchAgentErrors,
+  type ActiveRole,
+  type AgentError,
+  type AgentErrorWatch,
+} from "./agent";
+import type { ToolArgs } from "./generated/roles";
+import {
+  createToolRegistry,
+  registerTools,
+  type RegisterToolsOptions,
+  type ToolHandler,
+  type ToolHandlers,
+} from "./tools";
+
+function useRoom(room: Room | undefined, hook: string): Room {
+  const fromContext = useMaybeRoomContext();
+  const found = room ?? fromContext;
+  if (found === undefined) {
+    throw new Error(`${hook} needs a Room: pass { room } or render it inside a RoomContext provider`);
+  }
+  return found;
+}
+
+export interface UseRoleCallToolsOptions<M> extends RegisterToolsOptions<M> {
+  room?: Room;
+}
+
+/**
+ * Register tool handlers on the room for as long as the component is mounted. Handlers may change on
+ * every render (the latest one runs); the set of method names is what gets registered. Without
+ * `schemas`, names and argument types come from the role files (`ToolArgs`) and arguments are
+ * validated against the generated schemas.
+ */
+export function useRoleCallTools<M extends object = ToolArgs>(
+  handlers: ToolHandlers<M>,
+  options: UseRoleCallToolsOptions<M> = {},
+): void {
+  const room = useRoom(options.room, "useRoleCallTools");
+  const latest = useRef(handlers);
+  latest.current = handlers;
+  const onCall = useRef(options.onCall);
+  onCall.current = options.onCall;
+  const { schemas, isAllowedCaller } = options;
+  const methods = Object.keys(handlers)
+    .filter((key) => typeof (handlers as Record<string, unknown>)[key] === "function")
+    .sort()
+    .join("\n");
+  useEffect(() => {
+    const stable: Record<string, ToolHandler<unknown>> = {};
+    for (const method of methods ? methods.split("\n") : []) {
+      stable[method] = (args, call) => {
+        const handler = (latest.current as Record<string, ToolHandler<unknown> | undefined>)[method];
+        if (handler === undefined) throw new Error(`${method} is not available right now`);
+        return handler(args, call);
+      };
+    }
+    const common = { onCall: (event: Parameters<NonNullable<RegisterToolsOptions<M>["onCall"]>>[0]) => onCall.current?.(event) };
+    const registry =
+      schemas === undefined
+        ? createToolRegistry(room, stable as ToolHandlers<ToolArgs>, {
+            ...common,
+            ...(isAllowedCaller ? { isAllowedCaller } : {}),
+          })
+        : registerTools<M>(room, stable as ToolHandlers<M>, {
+            ...common,
+            schemas,
+            ...(isAllowedCaller ? { isAllowedCaller } : {}),
+          });
+    return () => registry.unregister();
+  }, [room, methods, schemas, isAllowedCaller]);
+}
+
+/** The persona speaking now (changes on handoff); undefined until the agent has announced one. */
+export function useActiveRole(room?: Room): ActiveRole | undefined {
+  const resolved = useRoom(room, "useActiveRole");
+  const [role, setRole] = useState<ActiveRole | undefined>(undefined);
+  useEffect(() => watchActiveRole(resolved, setRole), [resolved]);
+  return role;
+}
+
+export interface UseAgentErrorsOptions {
+  room?: Room;
+  /** Report `agent_did_not_join` this long after connecting without an agent (default 20 s). */
+  joinTimeoutMs?: number;
+}
+
+/**
+ * What stops the conversation now (the worker's error, the agent not joining or leaving), and `reset`
+ * to call after bringing the agent back.
+ */
+export function useAgentErrors(options: UseAgentErrorsOptions = {}): {
+  error: AgentError | undefined;
+  reset: () => void;
+} {
+  const room = useRoom(options.room, "useAgentErrors");
+  const [error, setError] = useState<AgentError | undefined>(undefined);
+  const watch = useRef<AgentErrorWatch | undefined>(undefined);
+  const { joinTimeoutMs } = options;
+  useEffect(() => {
+    const current = watchAgentErrors(room, setError, joinTimeoutMs === undefined ? {} : { joinTimeoutMs });
+    watch.current = current;
+    return () => {
+      current.stop();
+      watch.current = undefined;
+    };
+  }, [room, joinTimeoutMs]);
+  const reset = useCallback(() => watch.current?.reset(), []);
+  return { error, reset };
+}
+
+export type { ActiveRole, AgentError } from "./agent";

@@ -1,0 +1,25 @@
+import { readFileSync } from "node:fs";
+
+import { describe, expect, it } from "vitest";
+
+import { OUTPUT, generateValidators } from "../scripts/validators";
+import { TOOL_METHODS, TOOL_SCHEMAS, type JsonSchema } from "../src/generated/roles";
+import { PRECOMPILED } from "../src/generated/validators";
+import { validate } from "../src/validate";
+
+describe("precompiled validators", () => {
+  it("are fresh (regenerate: npm run generate --workspace lib)", () => {
+    expect(readFileSync(OUTPUT, "utf8")).toBe(generateValidators(TOOL_SCHEMAS));
+  });
+
+  it("cover every generated schema and agree with Ajv compiled at run time", () => {
+    for (const method of TOOL_METHODS) {
+      const schema = TOOL_SCHEMAS[method];
+      expect(PRECOMPILED.has(schema)).toBe(true);
+      const copy = JSON.parse(JSON.stringify(schema)) as JsonSchema; // not precompiled: compiled now
+      for (const value of [{}, { label: "x", seconds: 0 }, { recipe_id: 1 }, { title: "t", markdown: "m" }]) {
+        expect(validate(schema, value)).toEqual(validate(copy, value));
+      }
+    }
+  });
+});

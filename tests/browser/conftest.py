@@ -1,0 +1,192 @@
+"""The real stack for browser tests: livekit-server, the simulator playing `scenarios/demo.yaml`, the
+worker and the web backend serving the built demo; Debian's Chromium is driven by `run.mjs` (Node,
+playwright-core), one process per scenario.
+
+The worker and the backend serve a copy of `roles/` whose recipe search URL points at this backend's
+port (the committed role file says http://localhost:8080, which may be taken).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.support.livekit_server import ROOT, LiveKitServer, free_port
+from tests.support.simulator_thread import SimulatorThread
+from tests.support.worker_process import WorkerProcess
+from worker.simulator import Scenario, SimulatorConfig
+
+CHROMIUM = Path(os.environ.get("ROLECALL_CHROMIUM", "/usr/bin/chromium"))
+DEMO_DIST = ROOT / "frontend" / "demo" / "dist"
+RUNNER = Path(__file__).with_name("run.mjs")
+ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
+TOOL_SECRET = "browser-test-tool-secret"
+SPOKEN = "I'd like to cook pasta tonight."
+
+
+class WebProcess:
+    """`python -m worker web` on a free port; `start()` returns once it listens."""
+
+    def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        self.port = port
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> WebProcess:
+        log = open(self.log_path, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "worker", "web", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"web backend exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            if "web backend listening" in self.log():
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"web backend did not listen within {timeout}s:\n{self.log()[-3000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+@dataclass
+class BrowserStack:
+    livekit: LiveKitServer
+    simulator: SimulatorThread
+    worker: WorkerProcess
+    web: WebProcess
+    wav: Path
+
+    def run(self, scenario: str, timeout: float = 180.0) -> dict[str, Any]:
+        """Run one scenario of run.mjs in a fresh Chromium; return its JSON result."""
+        env = {
+            **os.environ,
+            "APP_URL": self.web.url,
+            "WAV": str(self.wav),
+            "ARTIFACTS": str(ARTIFACTS),
+            "CHROMIUM": str(CHROMIUM),
+        }
+        done = subprocess.run(
+            ["node", str(RUNNER), scenario],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        assert lines, f"run.mjs printed no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+        result: dict[str, Any] = json.loads(lines[-1])
+        assert result["ok"], (
+            f"{scenario} failed: {result['error']}\nobserved: {result['observed']}\nconsole: {result['console']}\n"
+            f"worker log tail:\n{self.worker.log()[-2500:]}\nweb log tail:\n{self.web.log()[-1500:]}"
+        )
+        return result
+
+    def function_calls(self, name: str) -> list[dict[str, Any]]:
+        """The simulator's function calls of tool `name` (all connections)."""
+        return [
+            ev["item"]
+            for ev in self.simulator.sim.sent_of("response.output_item.done")
+            if ev["item"].get("type") == "function_call" and ev["item"].get("name") == name
+        ]
+
+    def tool_outputs(self, name: str) -> list[str]:
+        """What the worker sent the model back for each call of `name`."""
+        call_ids = {item["call_id"] for item in self.function_calls(name)}
+        return [
+            ev["item"]["output"]
+            for ev in self.simulator.sim.received_of("conversation.item.create")
+            if ev["item"].get("type") == "function_call_output" and ev["item"].get("call_id") in call_ids
+        ]
+
+
+def spoken_wav(path: Path, text: str) -> Path:
+    """`text` spoken by espeak-ng, as 48 kHz mono 16-bit PCM with silence after it (ends the turn)."""
+    raw = path.with_suffix(".espeak.wav")
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(raw), text], check=True, capture_output=True)
+    with wave.open(str(raw), "rb") as w:
+        rate = w.getframerate()
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float64)
+    target = 48_000
+    n = int(len(data) * target / rate)
+    resampled = np.interp(np.linspace(0, len(data) - 1, n), np.arange(len(data)), data)
+    silence = lambda seconds: np.zeros(int(target * seconds))  # noqa: E731
+    samples = np.concatenate([silence(0.3), resampled, silence(4.0)]).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(target)
+        w.writeframes(samples.tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser_stack(
+    livekit_server: LiveKitServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BrowserStack]:
+    if not CHROMIUM.is_file():
+        raise RuntimeError(f"Chromium not found at {CHROMIUM}: run `make setup` (installs Debian's chromium)")
+    if not (DEMO_DIST / "index.html").is_file():
+        raise RuntimeError(f"the demo is not built ({DEMO_DIST}): run `make frontend`")
+    tmp = tmp_path_factory.mktemp("browser")
+    web_port = free_port()
+    roles_dir = tmp / "roles"
+    shutil.copytree(ROOT / "roles", roles_dir)
+    guide = roles_dir / "cooking-guide.yaml"
+    guide.write_text(guide.read_text().replace("http://localhost:8080/", f"http://localhost:{web_port}/"))
+    scenario = Scenario.load(ROOT / "scenarios" / "demo.yaml")
+    simulator = SimulatorThread(SimulatorConfig(port=0, scenario=scenario, speech="espeak")).start()
+    agent_name = f"rolecall-browser-{uuid.uuid4().hex[:6]}"
+    env = {
+        **livekit_server.env(),
+        "OPENAI_BASE_URL": simulator.sim.base_url,
+        "OPENAI_API_KEY": "sim",
+        "ROLECALL_AGENT_NAME": agent_name,
+        "ROLECALL_ROLES_DIR": str(roles_dir),
+        "ROLECALL_TOOL_SECRET": TOOL_SECRET,
+    }
+    worker = WorkerProcess(env, tmp / "worker.log").start()
+    web = WebProcess({**env, "ROLECALL_WEB_STATIC_DIR": str(DEMO_DIST)}, web_port, tmp / "web.log").start()
+    wav = spoken_wav(tmp / "pasta.wav", SPOKEN)
+    yield BrowserStack(livekit_server, simulator, worker, web, wav)
+    web.stop()
+    worker.stop()
+    simulator.stop()
+    assert simulator.sim.violations == [], f"simulator sent invalid events: {simulator.sim.violations[:3]}"

@@ -1,0 +1,61 @@
+"""The demo in real headless Chromium against the real stack (see conftest.py).
+
+Screenshots land in tests/artifacts/browser/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser.conftest import BrowserStack
+
+pytestmark = pytest.mark.browser
+
+
+def test_spoken_request_shows_the_recipe_card(browser_stack: BrowserStack) -> None:
+    result = browser_stack.run("voice")
+    seen = result["observed"]
+    assert seen["greeting"].endswith("Hi! I'm your cooking guide. What would you like to cook today?")
+    assert seen["recipeTitle"] == "Spaghetti Carbonara"
+    assert seen["ingredients"] == 6 and seen["steps"] == 7
+    assert any("I'd like to cook pasta tonight." in line for line in seen["userLines"])
+    assert seen["banner"] is None
+    # the model called the http tool, then the page's tool, and heard back from both
+    assert any("spaghetti-carbonara" in out for out in browser_stack.tool_outputs("find_recipes"))
+    shown = [json.loads(out) for out in browser_stack.tool_outputs("show_recipe")]
+    assert {"shown": "Spaghetti Carbonara", "ingredients": 6, "steps": 7} in shown
+
+
+def test_typed_call_starts_a_timer_that_counts_down(browser_stack: BrowserStack) -> None:
+    result = browser_stack.run("timer")
+    timer = result["observed"]["timer"]
+    assert 0 < timer["later"] < timer["first"] <= 30
+    assert timer["clock"].startswith("0:")
+    assert result["observed"]["toolLine"] == "true"
+    assert {"started": "eggs", "seconds": 30} in [
+        json.loads(o) for o in browser_stack.tool_outputs("start_timer")
+    ]
+
+
+def test_handoff_changes_the_persona(browser_stack: BrowserStack) -> None:
+    result = browser_stack.run("handoff")
+    seen = result["observed"]
+    assert seen["personaBefore"] == "Cooking Guide"
+    assert seen["personaAfter"] == "Sommelier"
+    assert seen["initialsAfter"] == "So"
+    assert seen["accentAfter"] != seen["accentBefore"]
+    assert browser_stack.function_calls("ask_sommelier")
+
+
+def test_a_failing_handler_leaves_the_page_and_the_agent_working(browser_stack: BrowserStack) -> None:
+    result = browser_stack.run("failing-tool")
+    seen = result["observed"]
+    assert 'there is no recipe with id "does-not-exist"' in seen["failure"]
+    assert any("could not find that recipe" in line for line in seen["agentLines"])
+    assert seen["recipeTitle"] == "Spaghetti Carbonara"
+    assert seen["connection"] == "Live"
+    assert not [line for line in result["console"] if line.startswith("pageerror")]
+    outputs = browser_stack.tool_outputs("show_recipe")
+    assert any("does-not-exist" in out for out in outputs), outputs
