@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
+import time
 from typing import Any
 
 import aiohttp
@@ -33,7 +35,8 @@ from livekit.agents.worker import ServerEnvOption
 from worker.agent import RoleAgent
 from worker.continuity import TranscriptSaver, summary_from_metadata
 from worker.dispatch import DispatchError, DispatchRequest
-from worker.model import build_realtime_model
+from worker.health import RoleCallServer
+from worker.model import build_realtime_model, input_frame_ms
 from worker.notify import report_error, send_event
 from worker.pricing import Usage, load_prices
 from worker.report import SessionRecord, log_report, post_report
@@ -44,6 +47,9 @@ from worker.tools.frontend import FrontendBridge, reconcile
 
 logger = logging.getLogger("rolecall.session")
 
+LIMIT_CHECK_INTERVAL_S = 1.0
+GOODBYE_GRACE_S = 8.0
+"""How long the agent may take to say goodbye when a limit ends the session."""
 REFUSAL_LINGER_S = 2.0
 """How long a refused job stays in the room so the page receives the reason."""
 
@@ -59,18 +65,23 @@ def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
     load, rather than livekit-agents' default of machine-wide CPU: on a shared machine (LiveKit
     itself beside the worker) a CPU spike would otherwise make the server hold dispatches back for
     its 20 s retry although the worker has room.
+
+    RoleCall's health endpoint (`worker.health`) takes `health_port` under `start` (a free port under
+    `dev`); livekit-agents' own, which stays OK while LiveKit is unreachable, moves to a free port.
     """
 
     def session_load(server: AgentServer) -> float:
         return min(1.0, LIVEKIT_TARGET_LOAD * len(server.active_jobs) / settings.max_sessions)
 
-    server = AgentServer(
+    server = RoleCallServer(
+        health_port=0 if devmode else settings.health_port,
+        max_sessions=settings.max_sessions,
         load_fnc=session_load,
         load_threshold=ServerEnvOption(dev_default=math.inf, prod_default=LIVEKIT_TARGET_LOAD),
         ws_url=settings.livekit_url,
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret,
-        port=0 if devmode else settings.health_port,
+        port=0,
         drain_timeout=settings.drain_timeout_s,
         # One warm job process in dev too: a dispatch need not wait for a process to start.
         num_idle_processes=1 if devmode else ServerEnvOption(dev_default=1, prod_default=2),
@@ -149,7 +160,7 @@ async def entrypoint(ctx: JobContext) -> None:
     )
     saver = TranscriptSaver(ctx.api, ctx.room.name, rt.record, ctx.room.metadata)
     ctx.add_shutdown_callback(saver.aclose)
-    _record_conversation(session, rt, saver)
+    record_conversation(session, rt, saver)
     ended = _watch_for_the_end(ctx, session, rt)
     ctx.add_shutdown_callback(lambda reason: _finish(rt, settings, reason, ended))
 
@@ -163,7 +174,9 @@ async def entrypoint(ctx: JobContext) -> None:
         agent,
         room=ctx.room,
         room_options=room_io.RoomOptions(
-            participant_identity=participant_identity, close_on_disconnect=False
+            participant_identity=participant_identity,
+            close_on_disconnect=False,
+            audio_input=room_io.AudioInputOptions(frame_size_ms=input_frame_ms(settings)),
         ),
         record=False,
     )
@@ -231,8 +244,13 @@ async def _first_user(ctx: JobContext, timeout_s: float) -> str | None:
     return p.identity
 
 
-def _record_conversation(session: AgentSession[Any], rt: SessionRuntime, saver: TranscriptSaver) -> None:
-    """Keep every finished utterance and each response's token usage in the session record."""
+def record_conversation(
+    session: AgentSession[Any], rt: SessionRuntime, saver: TranscriptSaver | None = None
+) -> None:
+    """Keep every finished utterance and each response's token usage in the session record.
+
+    Also used by `python -m worker eval`, which has no room and so no `saver`.
+    """
 
     @session.on("conversation_item_added")
     def _item(ev: ConversationItemAddedEvent) -> None:
@@ -243,12 +261,15 @@ def _record_conversation(session: AgentSession[Any], rt: SessionRuntime, saver: 
                 item.text_content or "",
                 interrupted=item.interrupted,
             )
-            saver.changed()
+            if saver is not None:
+                saver.changed()
             if item.role == "user":
                 rt.tool_calls_this_turn = 0
+                rt.last_user_activity = time.monotonic()
 
     @session.on("user_input_transcribed")
     def _transcribed(ev: UserInputTranscribedEvent) -> None:
+        rt.last_user_activity = time.monotonic()
         if ev.is_final:
             rt.tool_calls_this_turn = 0
 
@@ -297,7 +318,7 @@ def _watch_for_the_end(ctx: JobContext, session: AgentSession[Any], rt: SessionR
             message += f" ({_describe(err)})"
 
         async def stop() -> None:
-            await report_error(rt.room.local_participant, "model_unavailable", message, to=rt.participant)
+            await report_error(rt.local, "model_unavailable", message, to=rt.participant)
             session.shutdown(drain=False)
             await asyncio.sleep(0.5)
             ctx.shutdown("model_error")
@@ -376,18 +397,29 @@ async def _live_reload(registry: RoleRegistry, session: AgentSession[Any], rt: S
 
 
 async def _enforce_limits(session: AgentSession[Any], rt: SessionRuntime) -> None:
-    """End the session at the role's maximum duration."""
-    current = session.current_agent
-    limit = current.role.limits.max_duration_s if isinstance(current, RoleAgent) else 1800.0
-    await asyncio.sleep(limit)
-    logger.info("session reached its maximum duration of %.0f s", limit, extra=rt.log_extra)
-    await send_event(
-        rt.room.local_participant, {"type": "session_limit", "limit_s": limit}, to=rt.participant
-    )
-    rt.ending = True
-    session.generate_reply(instructions="The session time is up. Say a short goodbye.")
-    await asyncio.sleep(8.0)
-    session.shutdown(drain=True)
+    """End the session at the active role's `max_duration_s`, or after `idle_timeout_s` of user silence."""
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(LIMIT_CHECK_INTERVAL_S)
+        current = session.current_agent
+        if not isinstance(current, RoleAgent) or rt.ending:
+            continue
+        limits, now = current.role.limits, time.monotonic()
+        if now - started >= limits.max_duration_s:
+            kind, limit_s, say = "max_duration", limits.max_duration_s, "The session time is up."
+        elif limits.idle_timeout_s is not None and now - rt.last_user_activity >= limits.idle_timeout_s:
+            kind, limit_s, say = "idle", limits.idle_timeout_s, "The user has been silent for a long time."
+        else:
+            continue
+        logger.info("session limit reached: %s (%.0f s)", kind, limit_s, extra=rt.log_extra)
+        event = {"type": "session_limit", "limit": kind, "limit_s": limit_s}
+        await send_event(rt.local, event, to=rt.participant)
+        rt.ending = True
+        goodbye = session.generate_reply(instructions=f"{say} Say a short, friendly goodbye.")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(goodbye.wait_for_playout(), GOODBYE_GRACE_S)
+        session.shutdown(drain=True)
+        return
 
 
 async def _finish(rt: SessionRuntime, settings: Settings, reason: str, ended: dict[str, str]) -> None:

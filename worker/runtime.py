@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,8 @@ class SessionRuntime:
 
     settings: Settings
     registry: RoleRegistry
-    room: rtc.Room
+    room: rtc.Room | None
+    """The LiveKit room; None when the session runs without one (`python -m worker eval`)."""
     participant: str
     session_id: str
     variables: dict[str, Any]
@@ -45,7 +47,19 @@ class SessionRuntime:
     tool_calls_this_turn: int = 0
     ending: bool = False
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    last_user_activity: float = field(default_factory=time.monotonic)
+    """time.monotonic() of the user's last words (speech or text), for the idle limit."""
     log_extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def room_name(self) -> str:
+        """The room's name ('' without a room)."""
+        return self.room.name if self.room is not None else ""
+
+    @property
+    def local(self) -> rtc.LocalParticipant | None:
+        """The agent's participant, which tells the page things (None without a room)."""
+        return self.room.local_participant if self.room is not None else None
 
     def frontend_methods_offered(self, role: Role) -> set[str]:
         """Names of the role's frontend tools the page can run."""

@@ -16,9 +16,9 @@ async def test_handoff_concierge_to_sommelier_and_back_keeps_the_conversation(st
     sim = stack.simulator.sim
     try:
         await ui.wait_for(lambda: ui.agent_attribute("rolecall.role") == "concierge", what="concierge")
-        connections_before = sim.connection_count
         await ui.say_text("I am making risotto tonight")
         await ui.wait_for(lambda: "risotto" in ui.agent_text(), what="a first exchange")
+        connections_before = sim.connection_count  # this session's model connection is open by now
 
         await ui.say_text(f"/call to_sommelier {SUMMARY}")
         await ui.wait_for(lambda: ui.agent_attribute("rolecall.role") == "sommelier", what="the sommelier")

@@ -76,3 +76,22 @@ async def test_model_connection_lost_for_good_tells_the_user_and_ends(stack: Sta
         await ui.wait_for(lambda: ui.agent() is None, timeout=30, what="the agent to leave")
     finally:
         await ui.leave()
+
+
+async def test_session_limit_idle_user_gets_a_goodbye_and_the_session_ends(stack: Stack) -> None:
+    stack.write_role(
+        "bench-idle",
+        "name: bench-idle\ntitle: Idle bench\ndescription: Short idle limit.\ninstructions: Test.\n"
+        "greeting: {say: Hi.}\nlimits: {idle_timeout_s: 5}\n",
+    )
+    ui = await stack.session("bench-idle")
+    try:
+        event = await ui.wait_for(
+            lambda: next((e for e in ui.events if e.get("type") == "session_limit"), None),
+            timeout=30,
+            what="the idle limit",
+        )
+        assert event == {"type": "session_limit", "limit": "idle", "limit_s": 5.0}
+        await ui.wait_for(lambda: ui.agent() is None, timeout=30, what="the agent to leave")
+    finally:
+        await ui.leave()

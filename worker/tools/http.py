@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,8 +67,8 @@ async def post_json(
         "X-RoleCall-Session": ctx.session_id,
         "X-RoleCall-Participant": ctx.participant,
         "X-RoleCall-Role": ctx.role,
-        **_expand_env(target.headers),
     }
+    headers.update(_expand_env(target.headers))
     if target.secret_env:
         secret = os.environ.get(target.secret_env)
         if not secret:
@@ -94,9 +95,19 @@ async def post_json(
     return raw.decode()
 
 
+_ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+
+
 def _expand_env(headers: Mapping[str, str]) -> dict[str, str]:
     """Static headers; `${NAME}` in a value is replaced by the worker's environment variable NAME."""
     out = {}
     for key, value in headers.items():
-        out[key] = os.path.expandvars(value) if "${" in value else value
+
+        def lookup(match: re.Match[str], header: str = key) -> str:
+            found = os.environ.get(match.group(1))
+            if found is None:
+                raise HttpToolError(f"header {header} needs {match.group(1)}, which is not set on the worker")
+            return found
+
+        out[key] = _ENV_REF.sub(lookup, value)
     return out
