@@ -74,7 +74,11 @@ def _run(args: argparse.Namespace) -> int:
         # Job processes read their settings anew: make the mode's default explicit for them.
         os.environ["ROLECALL_LIVE_RELOAD"] = "true" if devmode else "false"
         settings = Settings.load()
-    server = build_server(settings, devmode=devmode)
+    try:
+        server = build_server(settings, devmode=devmode)
+    except OSError as exc:
+        print(f"error: cannot listen on ROLECALL_HEALTH_PORT={settings.health_port}: {exc}", file=sys.stderr)
+        return 2
     log_level = (args.log_level or settings.log_level).upper()
     if args.mode == "connect":
         return _connect(server, settings, args.room, log_level)
@@ -102,7 +106,9 @@ def _connect(server: Any, settings: Settings, room: str, log_level: str) -> int:
                     if rooms.rooms
                     else await lk.room.create_room(api.CreateRoomRequest(name=room))
                 )
-            await server.simulate_job(room=room, fake_job=False, room_info=info)
+            await server.simulate_job(
+                room=room, fake_job=False, room_info=info, agent_identity=f"agent-connect-{os.getpid()}"
+            )
 
         server.once("worker_started", lambda: asyncio.ensure_future(simulate()))
         await server.run(devmode=True, unregistered=True)

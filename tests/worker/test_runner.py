@@ -54,3 +54,34 @@ def test_a_roles_folder_without_valid_roles_is_refused(tmp_path: Path) -> None:
     res = _run(["start"], env, tmp_path)
     assert res.returncode == 2
     assert f"error: no valid role in {tmp_path / 'roles'}" in res.stderr
+
+
+async def test_connect_runs_one_session_in_the_named_room(livekit_server: object, tmp_path: Path) -> None:
+    from tests.support.livekit_server import LiveKitServer
+    from tests.support.simulator_thread import SimulatorThread
+    from tests.support.ui_participant import UIParticipant
+    from worker.simulator import SimulatorConfig
+
+    assert isinstance(livekit_server, LiveKitServer)
+    sim = SimulatorThread(SimulatorConfig(port=0, speech="tone")).start()
+    env = {**os.environ, **livekit_server.env(), "OPENAI_BASE_URL": sim.sim.base_url, "PYTHONUNBUFFERED": "1"}
+    with open(tmp_path / "connect.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "worker", "connect", "--room", "connect-test", "--role", "concierge"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    ui = await UIParticipant(livekit_server, "connect-test").join()
+    try:
+        await ui.wait_for(
+            lambda: {"type": "role", "name": "concierge", "title": "Concierge"} in ui.events, timeout=60
+        )
+        await ui.wait_for(lambda: "Hello" in ui.agent_text(), what="greeting")
+        assert ui.calls_to("rolecall.tools")
+    finally:
+        await ui.leave()
+        proc.terminate()
+        proc.wait(15)
+        sim.stop()
