@@ -38,6 +38,8 @@ class Transcript:
     speaker: str
     text: str
     final: bool
+    at: float = 0.0
+    """`time.monotonic()` when the whole stream had arrived."""
 
 
 @dataclass
@@ -49,6 +51,8 @@ class UIParticipant:
     identity: str = "user"
     handlers: dict[str, Handler] = field(default_factory=dict)
     answer_discovery: bool = True
+    token: str | None = None
+    """Join with this token (e.g. from `POST /api/session`) instead of one minted for `identity`."""
     room: rtc.Room = field(default_factory=rtc.Room)
     calls: list[RpcCall] = field(default_factory=list)
     transcripts: list[Transcript] = field(default_factory=list)
@@ -61,7 +65,9 @@ class UIParticipant:
         self.room.register_text_stream_handler("lk.transcription", self._on_transcription)
         self.room.register_text_stream_handler("rolecall.events", self._on_event)
         self.room.on("track_subscribed", self._on_track)
-        await self.room.connect(self.server.url, self.server.token(self.identity, self.room_name))
+        await self.room.connect(
+            self.server.url, self.token or self.server.token(self.identity, self.room_name)
+        )
         # The Python SDK registers RPC methods on the local participant, which exists once connected
         # (the JS library registers on the Room before connecting); the agent needs a moment to join
         # anyway, so nothing is missed.
@@ -154,7 +160,7 @@ class UIParticipant:
         async def read() -> None:
             text = await reader.read_all()
             final = (reader.info.attributes or {}).get("lk.transcription_final") == "true"
-            self.transcripts.append(Transcript(participant, text, final))
+            self.transcripts.append(Transcript(participant, text, final, time.monotonic()))
 
         self._spawn(read())
 

@@ -1,0 +1,95 @@
+"""The worker's health endpoint (worker/health.py): 503 while LiveKit is out of reach, where
+livekit-agents' own endpoint still says OK."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.topology import Worker, http_get
+from tests.support.livekit_server import LiveKitServer
+from worker.health import RoleCallServer
+
+
+def server(port: int = 0) -> RoleCallServer:
+    return RoleCallServer(
+        health_port=port, max_sessions=3, ws_url="ws://127.0.0.1:1", api_key="k", api_secret="s" * 32
+    )
+
+
+@pytest.mark.unit
+def test_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RoleCallServer, "active_jobs", property(lambda self: []))  # no pool before run()
+    s = server()
+    try:
+        assert s.health().livekit == "connecting" and not s.health().healthy
+        s._on_registered("AW_1", None)
+        assert s.health().healthy and s.health().livekit == "connected"
+        s._connecting = True  # the connection task reconnecting
+        assert not s.health().healthy and "not connected" in s.health().reason
+        s._connecting = False
+        s._connection_failed = True
+        assert s.health().livekit == "failed"
+    finally:
+        s._health_sock.close()
+
+
+@pytest.mark.unit
+def test_taken_port_fails_at_construction() -> None:
+    with socket.create_server(("", 0)) as taken, pytest.raises(OSError):
+        server(taken.getsockname()[1])
+
+
+def wait_status(port: int, status: int, timeout: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if http_get(f"http://127.0.0.1:{port}/")[0] == status:
+            return time.monotonic() - start
+        time.sleep(0.2)
+    raise AssertionError(f"health on port {port} did not become {status} within {timeout}s")
+
+
+@pytest.mark.integration
+def test_health_follows_the_livekit_connection(tmp_path: Path) -> None:
+    livekit = LiveKitServer(log_path=tmp_path / "livekit.log").start()
+    env = {
+        **livekit.env(),
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "ROLECALL_AGENT_NAME": "rolecall-health-test",
+    }
+    worker = Worker("w", env, tmp_path / "worker.log")
+    try:
+        worker.start()
+        status, body = worker.health()
+        assert status == 200 and body["livekit"] == "connected", body
+        m = re.search(r"HTTP server listening on :(\d+)", worker.log())
+        assert m, "livekit-agents' own health server did not start"
+        builtin = int(m.group(1))
+
+        livekit.stop()
+        took = wait_status(worker.health_port, 503, 15)
+        print(f"\nhealth turned 503 {took:.1f} s after LiveKit stopped")
+        assert worker.health()[1]["reason"].startswith("not connected to LiveKit")
+        # livekit-agents' own check still says OK: the reason worker/health.py exists.
+        assert _builtin_status(builtin) == 200
+
+        livekit.start()
+        wait_status(worker.health_port, 200, 30)
+    finally:
+        worker.stop()
+        livekit.stop()
+
+
+def _builtin_status(port: int) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=3) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code

@@ -1,0 +1,256 @@
+"""The docker-compose topology as local processes: one LiveKit server, N workers under `start`, the web
+backend, the simulator; and a page that starts sessions through the web API like the demo does.
+
+Used by `tests/deploy/test_topology.py` and `bench/redispatch_wait.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from livekit import api
+
+from tests.support.livekit_server import ROOT, LiveKitServer, free_port
+from tests.support.simulator_thread import SimulatorThread
+from tests.support.ui_participant import UIParticipant
+from tests.support.worker_process import WorkerProcess
+from worker.simulator import SimulatorConfig
+
+TOOL_SECRET = "deploy-test-tool-secret"
+
+
+def http_get(url: str, timeout: float = 3.0) -> tuple[int, Any]:
+    """Status and JSON body of a GET (an HTTP error status is returned, not raised)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def http_post(url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method="POST", headers=headers or {})
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+@dataclass
+class Worker:
+    """One `python -m worker start` process with its own health port."""
+
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    health_port: int = 0
+    """Picked when first started (a port chosen long before is more likely to be taken by then)."""
+    process: WorkerProcess | None = None
+
+    def start(self) -> Worker:
+        # A restarted worker gets a fresh log, so log checks see only this run.
+        self.log_path.unlink(missing_ok=True)
+        self.health_port = self.health_port or free_port()
+        env = {**self.env, "ROLECALL_HEALTH_PORT": str(self.health_port)}
+        self.process = WorkerProcess(env, self.log_path, mode="start").start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.proc is not None and self.process.proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None and self.process.proc is not None
+        return self.process.proc.pid
+
+    def health(self) -> tuple[int, Any]:
+        return http_get(f"http://127.0.0.1:{self.health_port}/")
+
+    def active_sessions(self) -> int:
+        return int(self.health()[1]["active_sessions"])
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def sigterm(self) -> None:
+        os.kill(self.pid, signal.SIGTERM)  # what `docker compose stop` sends to the container's process
+
+    def sigkill(self) -> None:
+        # The whole process group, like a container that is killed: main process and job processes.
+        os.killpg(self.pid, signal.SIGKILL)
+        assert self.process is not None and self.process.proc is not None
+        self.process.proc.wait()
+
+    def wait_exit(self, timeout: float) -> int:
+        assert self.process is not None and self.process.proc is not None
+        return self.process.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+@dataclass
+class Session:
+    """A page's session: the web API's answer and the participant that joined with its token."""
+
+    info: dict[str, Any]
+    ui: UIParticipant
+
+    @property
+    def token(self) -> str:
+        return str(self.info["token"])
+
+    @property
+    def room(self) -> str:
+        return str(self.info["room"])
+
+
+class Topology:
+    """Start with `start()`; `stop()` ends everything. Not thread-safe; one per test module."""
+
+    def __init__(
+        self,
+        livekit: LiveKitServer,
+        workdir: Path,
+        *,
+        workers: int = 2,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.livekit = livekit
+        self.workdir = workdir
+        self.agent_name = f"rolecall-deploy-{uuid.uuid4().hex[:6]}"
+        self.roles_dir = workdir / "roles"
+        shutil.copytree(ROOT / "roles", self.roles_dir, dirs_exist_ok=True)
+        self.simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone"))
+        self.web_port = free_port()
+        self.web_proc: subprocess.Popen[bytes] | None = None
+        self.env = {
+            **livekit.env(),
+            "ROLECALL_AGENT_NAME": self.agent_name,
+            "ROLECALL_ROLES_DIR": str(self.roles_dir),
+            "ROLECALL_TOOL_SECRET": TOOL_SECRET,
+            "OPENAI_API_KEY": "",
+            **(extra_env or {}),
+        }
+        self.workers = [Worker(f"w{i + 1}", {}, workdir / f"worker-{i + 1}.log") for i in range(workers)]
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start(self) -> Topology:
+        self.simulator.start()
+        self.env["OPENAI_BASE_URL"] = self.simulator.sim.base_url
+        for w in self.workers:
+            w.env = self.env
+        self._start_web()
+        for w in self.workers:
+            w.start()
+        return self
+
+    def stop(self) -> None:
+        for w in self.workers:
+            w.stop()
+        if self.web_proc is not None and self.web_proc.poll() is None:
+            self.web_proc.terminate()
+            try:
+                self.web_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.web_proc.kill()
+        self.simulator.stop()
+
+    # --- processes ------------------------------------------------------------------------------
+
+    def _start_web(self) -> None:
+        log = open(self.workdir / "web.log", "ab")  # noqa: SIM115
+        self.web_proc = subprocess.Popen(
+            [sys.executable, "-m", "worker", "web", "--host", "127.0.0.1", "--port", str(self.web_port)],
+            cwd=ROOT,
+            env={**os.environ, **self.env, "PYTHONUNBUFFERED": "1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.web_proc.poll() is not None:
+                raise RuntimeError(f"web backend exited: {(self.workdir / 'web.log').read_text()[-2000:]}")
+            try:
+                if http_get(f"{self.web_url}/api/health")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("web backend did not become healthy within 30 s")
+
+    def ensure_workers(self) -> None:
+        """Start every worker that is not running (after a drain or a kill)."""
+        for w in self.workers:
+            if not w.running:
+                w.start()
+        self.wait_idle()
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Until every worker reports no active session (earlier tests' jobs have ended)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(w.active_sessions() == 0 for w in self.workers if w.running):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"sessions still active: {[w.health() for w in self.workers]}")
+
+    # --- the page ---------------------------------------------------------------------------------
+
+    async def open_session(self, role: str = "concierge") -> Session:
+        """`POST /api/session`, then join the room with the returned token, as the demo page does."""
+        status, info = await asyncio.to_thread(http_post, f"{self.web_url}/api/session", {"role": role})
+        assert status == 200, info
+        ui = UIParticipant(self.livekit, info["room"], identity=info["identity"], token=info["token"])
+        await ui.join()
+        return Session(info, ui)
+
+    async def redispatch(self, session: Session) -> tuple[int, Any]:
+        """`POST /api/session/redispatch` with the session token, as the demo's "Bring the agent back"."""
+        return await asyncio.to_thread(
+            http_post,
+            f"{self.web_url}/api/session/redispatch",
+            None,
+            {"Authorization": f"Bearer {session.token}"},
+        )
+
+    async def room_metadata(self, room: str) -> str:
+        async with self.livekit.api() as lk:
+            rooms = await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))
+        return rooms.rooms[0].metadata if rooms.rooms else ""
+
+    def worker_of(self, job_id: str) -> Worker:
+        """The worker whose job process ran `job_id` (from the job logs)."""
+        owners = [w for w in self.workers if f'"job_id": "{job_id}"' in w.log()]
+        assert len(owners) == 1, f"job {job_id} in logs of {[w.name for w in owners]}"
+        return owners[0]
+
+
+def agent_job_id(ui: UIParticipant) -> str:
+    """The job id behind the agent in the room (the agent identity is `agent-<job id>`)."""
+    agent = ui.agent()
+    assert agent is not None, "no agent in the room"
+    assert agent.identity.startswith("agent-"), agent.identity
+    return agent.identity.removeprefix("agent-")
