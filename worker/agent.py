@@ -56,7 +56,7 @@ class RoleAgent(Agent):
         rt = self.rt
         if rt.record.role != self.role.name:
             rt.record.role_changed(self.role.name)
-        await announce_role(rt.room.local_participant, self.role.name, self.role.title)
+        await announce_role(rt.local, self.role.name, self.role.title)
         logger.info("role %s active", self.role.name, extra=rt.log_extra)
         if self._greet:
             self.greet_now()
@@ -116,7 +116,7 @@ class RoleAgent(Agent):
         await self.update_instructions(self._compose_instructions(rendered))
         await self.update_tools(self.build_tools(target))
         rt.record.role_changed(target.name)
-        await announce_role(rt.room.local_participant, target.name, target.title)
+        await announce_role(rt.local, target.name, target.title)
         logger.info("handed over from %s to %s", previous, target.name, extra=rt.log_extra)
         return arrival
 

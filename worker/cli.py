@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("worker.runner", "run the worker in development mode (live reload on)"),
     "connect": ("worker.runner", "run one session in a given room, without a dispatch"),
     "web": ("worker.web.cli", "serve the web backend (session start, demo app, recipe API)"),
+    "eval": ("worker.evals.cli", "run role evals (roles/evals/*.yaml): offline, or --live against the model"),
 }
 
 

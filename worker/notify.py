@@ -21,8 +21,15 @@ ATTR_ROLE_TITLE = "rolecall.role_title"
 ATTR_ERROR = "rolecall.error"
 
 
-async def send_event(local: rtc.LocalParticipant, event: dict[str, Any], *, to: str | None = None) -> None:
-    """Send one event to the page (or every participant when `to` is None); never raises."""
+async def send_event(
+    local: rtc.LocalParticipant | None, event: dict[str, Any], *, to: str | None = None
+) -> None:
+    """Send one event to the page (or every participant when `to` is None); never raises.
+
+    `local` is None when a session runs without a room (evals): there is no page to tell.
+    """
+    if local is None:
+        return
     try:
         await local.send_text(
             json.dumps(event), topic=EVENTS_TOPIC, destination_identities=[to] if to else None, compress=False
@@ -31,8 +38,12 @@ async def send_event(local: rtc.LocalParticipant, event: dict[str, Any], *, to: 
         logger.debug("could not send %s event: %s", event.get("type"), exc)
 
 
-async def announce_role(local: rtc.LocalParticipant, name: str, title: str, *, to: str | None = None) -> None:
-    """Publish the active role as attributes and as a `role` event."""
+async def announce_role(
+    local: rtc.LocalParticipant | None, name: str, title: str, *, to: str | None = None
+) -> None:
+    """Publish the active role as attributes and as a `role` event (nothing without a room)."""
+    if local is None:
+        return
     try:
         await local.set_attributes({ATTR_ROLE: name, ATTR_ROLE_TITLE: title})
     except Exception as exc:
@@ -41,9 +52,11 @@ async def announce_role(local: rtc.LocalParticipant, name: str, title: str, *, t
 
 
 async def report_error(
-    local: rtc.LocalParticipant, code: str, message: str, *, to: str | None = None
+    local: rtc.LocalParticipant | None, code: str, message: str, *, to: str | None = None
 ) -> None:
-    """Tell the page why the session cannot go on (attribute and `error` event)."""
+    """Tell the page why the session cannot go on (attribute and `error` event; nothing without a room)."""
+    if local is None:
+        return
     try:
         await local.set_attributes({ATTR_ERROR: json.dumps({"code": code, "message": message})})
     except Exception as exc:

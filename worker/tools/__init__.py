@@ -78,7 +78,7 @@ def _runner(spec: AnyTool, role: Role, rt: SessionRuntime, handoff: Callable[...
 
         async def run_http(args: dict[str, Any], _: RunContext[Any]) -> str:
             ctx = CallContext(
-                room=rt.room.name, session_id=rt.session_id, participant=rt.participant, role=role.name
+                room=rt.room_name, session_id=rt.session_id, participant=rt.participant, role=role.name
             )
             try:
                 return await post_json(rt.http, target, args, ctx)

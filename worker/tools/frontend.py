@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from livekit import rtc
 
@@ -55,11 +55,25 @@ def describe_rpc_error(err: rtc.RpcError) -> str:
     return _REASONS[err.code]
 
 
+class RpcCaller(Protocol):
+    """What the bridge needs from the agent's participant: `rtc.LocalParticipant` in a room, or an
+    eval's stand-in page (`worker.evals`), which answers from the eval file without a room."""
+
+    async def perform_rpc(
+        self,
+        *,
+        destination_identity: str,
+        method: str,
+        payload: str,
+        response_timeout: float | None = None,
+    ) -> str: ...
+
+
 @dataclass
 class FrontendBridge:
     """RPC calls from the agent to one participant's page."""
 
-    local: rtc.LocalParticipant
+    local: RpcCaller
     identity: str
 
     async def call(self, method: str, arguments: dict[str, Any], *, timeout_s: float) -> str:

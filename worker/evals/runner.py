@@ -1,0 +1,469 @@
+"""Run an eval's conversations through the worker's own role, agent and tool code, and judge them.
+
+Each run is one fresh `AgentSession` without a LiveKit room, built like `worker.app` builds it: the
+role's `RealtimeModel`, a `RoleAgent` on a `SessionRuntime` (argument validation, the per-turn limit,
+handoffs, the session record), with a stand-in page for frontend tools and, for `http: mock`, a local
+backend for http tools. Typed turns go through `AgentSession.run`; spoken turns are fed to the
+session's audio input. Offline the model is an in-process simulator playing `scenario.build_plan`;
+live it is `OPENAI_BASE_URL` (or OpenAI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import numpy as np
+from livekit import rtc
+from livekit.agents import AgentSession, llm
+from livekit.agents.voice.events import ConversationItemAddedEvent, SpeechCreatedEvent
+from livekit.agents.voice.io import AudioInput
+from livekit.agents.voice.run_result import RunResult
+from livekit.agents.voice.speech_handle import SpeechHandle
+
+from worker.agent import RoleAgent
+from worker.app import record_conversation
+from worker.evals.checks import CallOutcome, TurnOutcome, Verdict, check
+from worker.evals.matching import count_responses
+from worker.evals.model import LoadedEval, Turn
+from worker.evals.scenario import build_plan, static_problems
+from worker.evals.standins import MockBackend, StandInPage, frontend_methods, http_secrets, mock_secrets
+from worker.model import build_realtime_model
+from worker.pricing import Usage, estimate_cost, load_prices
+from worker.report import SessionRecord
+from worker.roles import HandoffTool, Role, RoleError, RoleRegistry
+from worker.runtime import SessionRuntime
+from worker.settings import Settings
+from worker.simulator import Faults, Simulator, SimulatorConfig
+from worker.simulator.speech import SAMPLE_RATE, parse_wav, resample
+from worker.tools.frontend import FrontendBridge
+
+logger = logging.getLogger("rolecall.evals")
+
+PARTICIPANT = "eval-user"
+TRAILING_SILENCE_S = 2.5
+"""Silence after a spoken turn, so server VAD (or semantic VAD) ends the user's turn."""
+QUIET_S = 0.5
+"""A spoken turn is over when every speech is done and none started for this long."""
+
+
+@dataclass
+class RunOptions:
+    """How to run evals."""
+
+    roles_dir: str = "roles"
+    live: bool = False
+    """Against the real model (`OPENAI_BASE_URL` / `OPENAI_API_KEY`) instead of the offline simulator."""
+    repeat: int = 1
+    turn_timeout_s: float | None = None
+    """Longest wait for one turn (default 20 s offline, 90 s live)."""
+    openai_api_key: str = field(default="", repr=False)
+    openai_base_url: str = ""
+    prices_file: Path | None = None
+
+    @property
+    def timeout_s(self) -> float:
+        return self.turn_timeout_s or (90.0 if self.live else 20.0)
+
+
+@dataclass
+class ExpectationResult:
+    """One expectation over every repeat."""
+
+    conversation: str
+    turn: int
+    """1-based."""
+    label: str
+    where: str
+    """`file:line` of the expectation."""
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(v.passed for v in self.verdicts)
+
+    @property
+    def runs(self) -> int:
+        return len(self.verdicts)
+
+    @property
+    def ok(self) -> bool:
+        return self.passed == self.runs
+
+
+@dataclass
+class ConversationRun:
+    """One run of one conversation: its turns, transcript and usage."""
+
+    conversation: str
+    repeat: int
+    turns: list[TurnOutcome]
+    transcript: list[str]
+    usage: Usage
+    cost_usd: float | None
+    failed: bool = False
+
+
+@dataclass
+class EvalResult:
+    """Everything about one eval file."""
+
+    file: str
+    role: str
+    mode: str
+    model: str
+    expectations: list[ExpectationResult] = field(default_factory=list)
+    runs: list[ConversationRun] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Problems that stopped the file from running (invalid file, unknown starting role)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(e.ok for e in self.expectations)
+
+
+def settings_from_env() -> RunOptions:
+    """The OpenAI and price settings evals read from the environment."""
+    prices = os.environ.get("ROLECALL_PRICES_FILE")
+    return RunOptions(
+        openai_api_key=os.environ.get("OPENAI_API_KEY", ""),
+        openai_base_url=os.environ.get("OPENAI_BASE_URL", ""),
+        prices_file=Path(prices) if prices else None,
+    )
+
+
+async def run_eval(loaded: LoadedEval, options: RunOptions) -> EvalResult:
+    """Run every conversation of `loaded` `options.repeat` times; judge every expectation."""
+    registry = RoleRegistry(options.roles_dir)
+    mode = "live" if options.live else "offline"
+    try:
+        start = registry.get(loaded.role)
+    except RoleError as exc:
+        valid = ", ".join(registry.names()) or "(none)"
+        return EvalResult(
+            loaded.file, loaded.role, mode, "", errors=[f"{loaded.file}: {exc.message}; roles: {valid}"]
+        )
+    result = EvalResult(loaded.file, start.name, mode, start.model.name)
+    roles = [registry.get(n) for n in registry.names()]
+    handoff_tools: dict[str, set[str]] = {}
+    for r in roles:
+        for t in r.tools:
+            if isinstance(t, HandoffTool):
+                handoff_tools.setdefault(t.target, set()).add(t.name)
+    for ci, conversation in enumerate(loaded.spec.conversations):
+        problems, _ = static_problems(conversation, start, registry)
+        rows: dict[tuple[int, int], ExpectationResult] = {}
+        for ti, turn in enumerate(conversation.turns):
+            for ei, expect in enumerate(turn.expect):
+                row = ExpectationResult(
+                    conversation.name, ti + 1, expect.describe(), loaded.position(ci, ti, ei)
+                )
+                rows[(ti, ei)] = row
+                result.expectations.append(row)
+        for repeat in range(options.repeat):
+            run = await _run_conversation(loaded, ci, start, registry, roles, options, repeat)
+            result.runs.append(run)
+            for (ti, ei), row in rows.items():
+                turn_outcome = run.turns[ti]
+                verdict = check(
+                    conversation.turns[ti].expect[ei],
+                    turn_outcome,
+                    problem=problems.get((ti, ei)),
+                    handoff_tools=handoff_tools,
+                )
+                row.verdicts.append(verdict)
+                run.failed = run.failed or not verdict.passed
+            run.failed = run.failed or any(t.error for t in run.turns)
+    return result
+
+
+async def _run_conversation(
+    loaded: LoadedEval,
+    index: int,
+    start: Role,
+    registry: RoleRegistry,
+    roles: list[Role],
+    options: RunOptions,
+    repeat: int,
+) -> ConversationRun:
+    conversation = loaded.spec.conversations[index]
+    variables = {**loaded.spec.variables, **conversation.variables}
+    name = conversation.name
+    try:
+        rendered = start.render(variables)
+    except RoleError as exc:
+        failed = TurnOutcome(user="", error=f"the role's variables were rejected: {exc}")
+        return ConversationRun(name, repeat, [failed] * len(conversation.turns), [], Usage(), None, True)
+    async with contextlib.AsyncExitStack() as stack:
+        sim: Simulator | None = None
+        if options.live:
+            settings = Settings(
+                openai_api_key=options.openai_api_key,
+                openai_base_url=options.openai_base_url,
+                roles_dir=Path(options.roles_dir),
+                prices_file=options.prices_file,
+            )
+        else:
+            greeting = rendered.greeting.say if rendered.greeting is not None else None
+            plan = build_plan(conversation, start, registry, greeting=greeting)
+            sim = Simulator(
+                SimulatorConfig(
+                    host="127.0.0.1",
+                    port=0,
+                    scenario=plan.scenario,
+                    faults=Faults(audio_pace=0.0, delta_interval=0.0),
+                    speech="tone",
+                )
+            )
+            await sim.start()
+            stack.push_async_callback(sim.stop)
+            settings = Settings(
+                openai_base_url=sim.base_url,
+                roles_dir=Path(options.roles_dir),
+                prices_file=options.prices_file,
+            )
+        if loaded.spec.http == "mock":
+            secrets = stack.enter_context(mock_secrets(http_secrets(roles)))
+            backend = MockBackend(loaded.spec.mocks, secrets)
+            await backend.start()
+            stack.push_async_callback(backend.stop)
+            http = backend.client()
+        else:
+            http = aiohttp.ClientSession()
+        stack.push_async_callback(http.close)
+        page = StandInPage(loaded.spec.ui, frontend_methods(roles))
+        turns, record = await _converse(
+            loaded, index, start, rendered, registry, settings, http, page, options
+        )
+        if sim is not None:
+            delivered = {
+                e["item"].get("call_id")
+                for e in sim.received_of("conversation.item.create")
+                if e["item"].get("type") == "function_call_output"
+            }
+            for turn in turns:
+                for call in turn.calls:
+                    call.delivered = call.call_id in delivered
+    cost = estimate_cost(record.model, record.usage, load_prices(options.prices_file))
+    return ConversationRun(name, repeat, turns, _transcript(record, turns), record.usage, cost)
+
+
+class _ClipInput(AudioInput):
+    """The session's audio input: frames of spoken turns, queued; nothing in between."""
+
+    def __init__(self) -> None:
+        super().__init__(label="rolecall-eval")
+        self.queue: asyncio.Queue[rtc.AudioFrame] = asyncio.Queue()
+
+    async def __anext__(self) -> rtc.AudioFrame:
+        return await self.queue.get()
+
+
+async def _converse(
+    loaded: LoadedEval,
+    index: int,
+    start: Role,
+    rendered: Any,
+    registry: RoleRegistry,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    page: StandInPage,
+    options: RunOptions,
+) -> tuple[list[TurnOutcome], SessionRecord]:
+    conversation = loaded.spec.conversations[index]
+    session_id = f"eval:{Path(loaded.file).stem}:{index + 1}"
+    model = build_realtime_model(start, settings)
+    # As the worker builds it; no echo to cancel here, so user audio is never muted while the agent talks.
+    session: AgentSession[Any] = AgentSession(
+        llm=model,
+        vad=None,
+        turn_handling={"turn_detection": "realtime_llm"},
+        user_away_timeout=None,
+        aec_warmup_duration=None,
+    )
+    record = SessionRecord(
+        session_id=session_id, room="", participant=PARTICIPANT, role=start.name, model=start.model.name
+    )
+    rt = SessionRuntime(
+        settings=settings,
+        registry=registry,
+        room=None,
+        participant=PARTICIPANT,
+        session_id=session_id,
+        variables={**loaded.spec.variables, **conversation.variables},
+        http=http,
+        record=record,
+        bridge=FrontendBridge(page, PARTICIPANT),
+        session=session,
+    )
+    record_conversation(session, rt)
+    clips = _ClipInput()
+    session.input.audio = clips
+    speeches: list[SpeechHandle] = []
+    users: list[str] = []
+    spoke = asyncio.Event()
+
+    @session.on("speech_created")
+    def _speech(ev: SpeechCreatedEvent) -> None:
+        speeches.append(ev.speech_handle)
+        spoke.set()
+
+    @session.on("conversation_item_added")
+    def _item(ev: ConversationItemAddedEvent) -> None:
+        if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "user":
+            users.append(ev.item.text_content or "")
+
+    agent = RoleAgent(start, rendered, rt, greet=loaded.spec.greet)
+    outcomes: list[TurnOutcome] = []
+    try:
+        try:
+            await asyncio.wait_for(session.start(agent, capture_run=True, record=False), options.timeout_s)
+        except Exception as exc:  # the model is unreachable: every turn fails with the reason
+            reason = f"the session did not start: {_reason(exc)}"
+            return [TurnOutcome(user=t.user or "", error=reason) for t in conversation.turns], record
+        for turn in conversation.turns:
+            roles_before = len(record.roles)
+            if session._activity is None or rt.ending:  # no public 'is running'
+                outcome = TurnOutcome(user=_said(turn), error="the session had ended (end_session)")
+            elif turn.user is not None:
+                outcome = await _typed_turn(session, turn.user, options.timeout_s)
+            else:
+                outcome = await _spoken_turn(loaded, turn, clips, speeches, spoke, users, options)
+            outcome.roles_entered = record.roles[roles_before:]
+            outcomes.append(outcome)
+    finally:
+        with contextlib.suppress(Exception):
+            await session.aclose()
+        with contextlib.suppress(Exception):
+            await model.aclose()
+    return outcomes, record
+
+
+async def _typed_turn(session: AgentSession[Any], text: str, timeout_s: float) -> TurnOutcome:
+    try:
+        result: RunResult[None] = await asyncio.wait_for(session.run(user_input=text), timeout_s)
+    except TimeoutError:
+        return TurnOutcome(user=text, error=f"no complete answer within {timeout_s:g} s")
+    except Exception as exc:
+        return TurnOutcome(user=text, error=_reason(exc))
+    items = [e.item for e in result.events if e.type != "agent_handoff"]
+    return _outcome(text, items)
+
+
+async def _spoken_turn(
+    loaded: LoadedEval,
+    turn: Turn,
+    clips: _ClipInput,
+    speeches: list[SpeechHandle],
+    spoke: asyncio.Event,
+    users: list[str],
+    options: RunOptions,
+) -> TurnOutcome:
+    label = f"[audio {turn.audio}]"
+    assert turn.audio is not None
+    first_speech, first_user = len(speeches), len(users)
+    spoke.clear()
+    frames = _frames(loaded.audio_path(turn.audio))
+    for frame in frames:
+        clips.queue.put_nowait(frame)
+        if options.live:
+            await asyncio.sleep(frame.duration)  # real time, as a microphone would
+    try:
+        async with asyncio.timeout(options.timeout_s):
+            await spoke.wait()
+            while True:
+                pending = [h for h in speeches[first_speech:] if not h.done()]
+                if pending:
+                    await asyncio.wait([asyncio.ensure_future(h.wait_for_playout()) for h in pending])
+                    continue
+                count = len(speeches)
+                await asyncio.sleep(QUIET_S)
+                if len(speeches) == count and all(h.done() for h in speeches[first_speech:]):
+                    break
+    except TimeoutError:
+        return TurnOutcome(user=label, error=f"no complete answer within {options.timeout_s:g} s")
+    heard = " ".join(users[first_user:]).strip()
+    items = sorted(
+        (item for h in speeches[first_speech:] for item in h.chat_items), key=lambda i: i.created_at
+    )
+    return _outcome(f"{label} {heard}".strip(), items)
+
+
+def _frames(path: str) -> list[rtc.AudioFrame]:
+    """The clip as 100 ms PCM16 mono 24 kHz frames, then trailing silence."""
+    pcm, rate = parse_wav(Path(path).read_bytes())
+    pcm = resample(pcm, rate, SAMPLE_RATE)
+    pcm = np.concatenate([pcm, np.zeros(int(SAMPLE_RATE * TRAILING_SILENCE_S), dtype=np.int16)])
+    step = SAMPLE_RATE // 10
+    frames = []
+    for offset in range(0, len(pcm), step):
+        chunk = pcm[offset : offset + step]
+        if len(chunk) < step:
+            chunk = np.concatenate([chunk, np.zeros(step - len(chunk), dtype=np.int16)])
+        frames.append(
+            rtc.AudioFrame(chunk.tobytes(), sample_rate=SAMPLE_RATE, num_channels=1, samples_per_channel=step)
+        )
+    return frames
+
+
+def _outcome(user: str, items: list[Any]) -> TurnOutcome:
+    outcome = TurnOutcome(user=user)
+    by_call: dict[str, CallOutcome] = {}
+    kinds: list[str] = []
+    for item in items:
+        if isinstance(item, llm.ChatMessage):
+            if item.role == "assistant":
+                kinds.append("message")
+                outcome.replies.append(item.text_content or "")
+        elif isinstance(item, llm.FunctionCall):
+            kinds.append("function_call")
+            try:
+                arguments: Any = json.loads(item.arguments or "{}")
+            except json.JSONDecodeError:
+                arguments = item.arguments
+            call = CallOutcome(name=item.name, arguments=arguments, call_id=item.call_id)
+            by_call[item.call_id] = call
+            outcome.calls.append(call)
+        elif isinstance(item, llm.FunctionCallOutput):
+            kinds.append("function_call_output")
+            found = by_call.get(item.call_id)
+            if found is not None:
+                found.output = item.output
+                found.is_error = item.is_error
+    outcome.responses = count_responses(kinds)
+    return outcome
+
+
+def _said(turn: Turn) -> str:
+    return turn.user if turn.user is not None else f"[audio {turn.audio}]"
+
+
+def _reason(exc: BaseException) -> str:
+    inner = getattr(exc, "error", None)
+    text = str(inner or exc) or type(exc).__name__
+    return text[:300]
+
+
+def _transcript(record: SessionRecord, turns: list[TurnOutcome]) -> list[str]:
+    """The session record's lines and tool calls in time order, as text."""
+    entries: list[tuple[float, str]] = [
+        (line.at, f"{line.speaker}: {line.text}") for line in record.transcript
+    ]
+    entries += [
+        (
+            call.at,
+            f"  tool {call.name} {json.dumps(call.arguments, ensure_ascii=False)} -> {call.outcome}: "
+            f"{call.detail[:200]}",
+        )
+        for call in record.tool_calls
+    ]
+    lines = [text for _, text in sorted(entries, key=lambda e: e[0])]
+    lines += [f"  (turn {i + 1} did not complete: {t.error})" for i, t in enumerate(turns) if t.error]
+    return lines
