@@ -98,7 +98,9 @@ class RoleAgent(Agent):
             raise ToolFailure(f"this session already handed over {limit} times")
         try:
             target = rt.registry.get(spec.target)
-            rendered = target.render(rt.variables)
+            # The dispatch's variables were checked against the first role; the target takes the
+            # ones it declares (a user_name carries over) and ignores the rest.
+            rendered = target.render({k: v for k, v in rt.variables.items() if k in target.variables})
         except RoleError as exc:
             raise ToolFailure(f"the role {spec.target!r} is not available ({exc.message})") from None
         rt.handoffs += 1

@@ -12,7 +12,8 @@ SUMMARY = '{"summary": "The user is making risotto and wants a white wine."}'
 
 
 async def test_handoff_concierge_to_sommelier_and_back_keeps_the_conversation(stack: Stack) -> None:
-    ui = await stack.session("concierge")
+    # user_name is the concierge's variable; the sommelier does not declare it.
+    ui = await stack.session("concierge", vars={"user_name": "Ana"})
     sim = stack.simulator.sim
     try:
         await ui.wait_for(lambda: ui.agent_attribute("rolecall.role") == "concierge", what="concierge")
@@ -23,7 +24,11 @@ async def test_handoff_concierge_to_sommelier_and_back_keeps_the_conversation(st
         await ui.say_text(f"/call to_sommelier {SUMMARY}")
         await ui.wait_for(lambda: ui.agent_attribute("rolecall.role") == "sommelier", what="the sommelier")
         assert ui.agent_attribute("rolecall.role_title") == "Sommelier"
-        assert {"type": "role", "name": "sommelier", "title": "Sommelier"} in ui.events
+        # The attribute is set first, then the event follows on its text stream.
+        await ui.wait_for(
+            lambda: {"type": "role", "name": "sommelier", "title": "Sommelier"} in ui.events,
+            what="the role event",
+        )
 
         # Same model connection: instructions updated in place, nothing deleted from the conversation.
         updates = [
