@@ -126,7 +126,8 @@ class Synthesizer:
         if self.uses_espeak:
             pcm = await self._espeak(text)
         else:
-            _warn_missing_once()
+            if self.engine == "auto":  # `tone` was asked for: nothing is missing
+                _warn_missing_once()
             pcm = tone_speech(text)
         self._cache[text] = pcm
         while len(self._cache) > self._cache_size:
