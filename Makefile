@@ -20,13 +20,15 @@ DEMO_BUILD := $(FRONTEND)/demo/dist/index.html
 FRONTEND_SOURCES := $(shell find $(FRONTEND)/lib/src $(FRONTEND)/demo/src $(FRONTEND)/demo/public -type f 2>/dev/null) \
   $(FRONTEND)/demo/index.html $(FRONTEND)/demo/vite.config.ts $(FRONTEND)/tsconfig.base.json
 
-.PHONY: help setup system-packages frontend types lint format test demo lock clean
+.PHONY: help setup system-packages frontend types lint format test demo lock clean bench soak
 
 help:
 	@echo "make demo   set up, then run the stack (LiveKit dev server, simulator, ...)"
 	@echo "make test   set up, then ruff, mypy, the frontend's npm test and the whole pytest suite"
 	@echo "make setup  only the set-up (.venv, pinned packages, livekit-server $(LIVEKIT_VERSION))"
 	@echo "make lock   re-pin constraints.txt from .venv after changing pyproject.toml"
+	@echo "make bench  benchmarks against bare livekit-agents (BENCH_ARGS=--quick for a smoke run)"
+	@echo "make soak   20 sessions for 10 minutes on loopback (SOAK_ARGS=\"--sessions 4 --minutes 2\")"
 	@echo "make types  regenerate the frontend's role types and validators after editing roles/"
 
 # Debian packages: espeak-ng speaks the simulator's replies and the test clips; chromium runs the
@@ -88,13 +90,13 @@ types: $(PY_STAMP) $(NPM_STAMP)
 	cd $(FRONTEND) && npm run generate --workspace lib --silent
 
 lint: $(PY_STAMP)
-	$(PY) -m ruff check worker tests scripts
-	$(PY) -m ruff format --check worker tests scripts
+	$(PY) -m ruff check worker tests scripts bench
+	$(PY) -m ruff format --check worker tests scripts bench
 	$(PY) -m mypy
 
 format: $(PY_STAMP)
-	$(PY) -m ruff check --fix worker tests scripts
-	$(PY) -m ruff format worker tests scripts
+	$(PY) -m ruff check --fix worker tests scripts bench
+	$(PY) -m ruff format worker tests scripts bench
 
 # pytest exits 5 when it collects no test: that is a failure here, like any other non-zero code.
 test: setup lint
@@ -103,6 +105,22 @@ test: setup lint
 
 demo: setup
 	$(PY) scripts/demo.py
+
+# Benchmarks (not part of `make test`): RoleCall vs a bare livekit-agents agent, on loopback.
+# Results in bench/results/ (latest.json, latest.md, *.png). BENCH_ARGS="--quick" for small counts.
+BENCH_STAMP := $(VENV)/.rolecall-bench-installed
+$(BENCH_STAMP): $(PY_STAMP) pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@touch $@
+
+bench: $(BENCH_STAMP) $(LIVEKIT_STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
+
+# Soak (not part of `make test`, which runs a two-minute version): concurrent sessions with audio both
+# ways and tool calls; summary printed, details in bench/results/soak-latest.json; exit 1 on any error.
+SOAK_ARGS ?= --sessions 20 --minutes 10
+soak: setup
+	$(PY) -m tests.reliability.soak $(SOAK_ARGS)
 
 lock: $(PY_STAMP)
 	$(PY) -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^-e ' > constraints.txt

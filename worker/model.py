@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from livekit.agents import utils
 from livekit.plugins.openai import realtime
+from livekit.plugins.openai.realtime.realtime_model import NUM_CHANNELS, SAMPLE_RATE
 from openai.types.realtime.audio_transcription import AudioTranscription
 from openai.types.realtime.realtime_audio_input_turn_detection import SemanticVad as OaiSemanticVad
 from openai.types.realtime.realtime_audio_input_turn_detection import ServerVad as OaiServerVad
@@ -12,6 +15,11 @@ from openai.types.realtime.realtime_audio_input_turn_detection import ServerVad 
 from worker.roles import Role
 from worker.roles.models import SemanticVad, ServerVad
 from worker.settings import Settings
+
+logger = logging.getLogger("rolecall.model")
+
+LIVEKIT_INPUT_CHUNK_MS = 100
+"""livekit-agents 1.8.9 sends user audio to the model in 100 ms `input_audio_buffer.append` chunks."""
 
 SIMULATOR_KEY = "rolecall-simulator"
 """Key sent when no OpenAI key is set and the base URL points elsewhere (the simulator accepts any)."""
@@ -43,7 +51,12 @@ def build_realtime_model(role: Role, settings: Settings) -> realtime.RealtimeMod
         kwargs["speed"] = m.speed
     if settings.openai_base_url:
         kwargs["base_url"] = settings.openai_base_url
-    model = realtime.RealtimeModel(**kwargs)
+    chunk_ms = settings.audio_input_chunk_ms
+    model = (
+        realtime.RealtimeModel(**kwargs)
+        if chunk_ms == LIVEKIT_INPUT_CHUNK_MS
+        else ChunkedRealtimeModel(input_chunk_ms=chunk_ms, **kwargs)
+    )
     if m.max_output_tokens != "inf":
         model.update_options(max_response_output_tokens=m.max_output_tokens)
     return model
@@ -68,3 +81,40 @@ def _turn_detection(td: ServerVad | SemanticVad | None) -> OaiServerVad | OaiSem
         create_response=td.create_response,
         interrupt_response=td.interrupt_response,
     )
+
+
+class ChunkedRealtimeModel(realtime.RealtimeModel):
+    """A RealtimeModel whose sessions send user audio in `input_chunk_ms` chunks instead of 100 ms.
+
+    livekit-agents 1.8.9 fixes the chunk in `RealtimeSession.__init__` (a private `_bstream`,
+    `AudioByteStream(24000, 1, samples_per_channel=2400)`) with no option to change it. The session's
+    only uses of it are `push_audio` (write), `commit_audio` (flush) and `clear_audio` (clear), all
+    on the event loop after construction, and the "at least 100 ms before commit" rule is tracked
+    separately (`_pushed_duration_s`), so swapping it right after construction, before any audio is
+    pushed, changes nothing but the chunk size. Should a later version rename the attribute, the
+    session keeps its 100 ms chunks and a warning says so. Pair it with room input frames no longer
+    than the chunk (`room_io.AudioInputOptions(frame_size_ms=...)`, 50 ms by default).
+    """
+
+    def __init__(self, *, input_chunk_ms: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.input_chunk_ms = input_chunk_ms
+
+    def session(self, *, turn_detection_disabled: bool = False) -> realtime.RealtimeSession:
+        sess = super().session(turn_detection_disabled=turn_detection_disabled)
+        stream = getattr(sess, "_bstream", None)
+        if isinstance(stream, utils.audio.AudioByteStream):
+            sess._bstream = utils.audio.AudioByteStream(
+                SAMPLE_RATE, NUM_CHANNELS, samples_per_channel=SAMPLE_RATE * self.input_chunk_ms // 1000
+            )
+        else:
+            logger.warning(
+                "this livekit-agents version has no RealtimeSession._bstream; "
+                "user audio goes to the model in its default chunks"
+            )
+        return sess
+
+
+def input_frame_ms(settings: Settings) -> int:
+    """Room input frame size to pair with the chunk size: livekit-agents' 50 ms, or the chunk if smaller."""
+    return min(50, settings.audio_input_chunk_ms)

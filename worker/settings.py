@@ -83,6 +83,12 @@ class Settings:
     """Sessions one worker process runs at most; its reported load is active sessions over this
     (measure it with `make bench`). Default 20. Env: `ROLECALL_MAX_SESSIONS`."""
 
+    audio_input_chunk_ms: int = field(default=100, metadata=_env("ROLECALL_AUDIO_INPUT_CHUNK_MS"))
+    """Milliseconds of user audio per `input_audio_buffer.append` sent to the model (10-100, a
+    multiple of 10). Default 100, livekit-agents' own size. Smaller chunks reach the model sooner
+    (up to a chunk's length earlier) for more, smaller WebSocket messages; see README, 'Benchmarks'.
+    Env: `ROLECALL_AUDIO_INPUT_CHUNK_MS`."""
+
     health_port: int = field(default=8081, metadata=_env("ROLECALL_HEALTH_PORT"))
     """Port of the worker's health endpoint under `start` (`0` picks a free one). Default 8081.
     Env: `ROLECALL_HEALTH_PORT`."""
@@ -167,6 +173,9 @@ class Settings:
                 )
         if self.max_sessions < 1:
             out.append(f"ROLECALL_MAX_SESSIONS={self.max_sessions}: expected at least 1")
+        chunk = self.audio_input_chunk_ms
+        if not 10 <= chunk <= 100 or chunk % 10:
+            out.append(f"ROLECALL_AUDIO_INPUT_CHUNK_MS={chunk}: expected 10 to 100, a multiple of 10")
         if self.webhook_url and not self.webhook_secret:
             out.append("ROLECALL_WEBHOOK_SECRET is required when ROLECALL_WEBHOOK_URL is set")
         if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):

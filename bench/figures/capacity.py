@@ -1,0 +1,202 @@
+"""`capacity`: concurrent sessions until audio latency p95 doubles over one session or audio drops.
+
+For each agent in turn (not alternated: both at once would double the load), sessions are added up to
+each level (1, 5, 10, 20, 40 by default). In a level's window every session's microphone sends marked
+bursts (audio in) and every session types `/call show_card` every `call_every_s` (a tool call over RPC,
+and the spoken follow-up: audio out). Per level: audio-in, audio-out and tool round-trip p50/p95,
+missing bursts, the share of microphone audio that never reached the model (`input_drop`), and CPU and
+memory (RSS, and PSS, which splits the pages forked job processes share) of the worker's process
+tree (worker + job processes) over the window; per session = (level − idle worker) / sessions. The
+ramp stops at the first level that fails; `max_sessions` is the last level that passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import psutil
+
+from bench.figures.audio import match_bursts
+from bench.figures.tool import CALL
+from bench.marks import SAMPLE_RATE
+from bench.participant import FRAME_S, MicDriver
+from bench.procstats import cpu_pct, sample
+from bench.session import BenchSession, close_session, open_session
+from bench.stack import Stack, WorkerProc
+from bench.stats import summarize
+from bench.tap import Tap
+
+MIN_AVAILABLE_MB = 1500
+
+
+async def _caller(tap: Tap, s: BenchSession, every: float, offset: float, rtts: list[float]) -> None:
+    await asyncio.sleep(offset)
+    while True:
+        known = set(tap.calls)
+        t0 = time.monotonic()
+        await s.participant.say(CALL)
+        while time.monotonic() - t0 < every:
+            tap.poll()
+            for call_id, (conn, sent_at) in list(tap.calls.items()):
+                if conn == s.conn and call_id not in known and call_id in tap.outputs:
+                    rtts.append((tap.outputs[call_id] - sent_at) * 1000)
+                    known.add(call_id)
+            await asyncio.sleep(0.05)
+
+
+def _audio_out(tap: Tap, s: BenchSession, since: float, until: float) -> list[float]:
+    out = []
+    for t in tap.reply_onsets[s.conn]:
+        if since <= t <= until:
+            heard = next((h for h in s.participant.audio_onsets if t < h < t + 2.0), None)
+            if heard is not None:
+                out.append((heard - t) * 1000)
+    return out
+
+
+async def measure_level(
+    tap: Tap,
+    sessions: list[BenchSession],
+    mics: MicDriver,
+    procs: list[psutil.Process],
+    window_s: float,
+    call_every_s: float,
+) -> dict[str, Any]:
+    tap.poll()
+    samples_before = {s.conn: tap.input_samples[s.conn] for s in sessions}
+    bursts_before = {s.conn: len(s.participant.burst_times) for s in sessions}
+    late_before = mics.late_ticks
+    rtts: list[float] = []
+    callers = [
+        asyncio.ensure_future(_caller(tap, s, call_every_s, i * call_every_s / len(sessions), rtts))
+        for i, s in enumerate(sessions)
+    ]
+    before = sample(procs)
+    t0 = time.monotonic()
+    await asyncio.sleep(window_s)
+    t1 = time.monotonic()
+    after = sample(procs)
+    for c in callers:
+        c.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*callers, return_exceptions=True)
+    await asyncio.sleep(1.0)  # the last bursts and replies arrive
+    tap.poll()
+    audio_in: list[float] = []
+    missing = total = 0
+    audio_out: list[float] = []
+    received = 0
+    for s in sessions:
+        p = s.participant
+        times = [t for t in p.burst_times[bursts_before[s.conn] :] if t < t1]
+        found = match_bursts(times, tap.input_onsets[s.conn], p.burst_every * FRAME_S)
+        audio_in += [x for x in found if x is not None]
+        missing += sum(x is None for x in found)
+        total += len(found)
+        audio_out += _audio_out(tap, s, t0, t1)
+        received += tap.input_samples[s.conn] - samples_before[s.conn]
+    expected = (t1 - t0 + 1.0) * SAMPLE_RATE * len(sessions)
+    cpu = cpu_pct(before, after, t1 - t0)
+    return {
+        "sessions": len(sessions),
+        "audio_in_ms": summarize(audio_in),
+        "audio_out_ms": summarize(audio_out),
+        "tool_roundtrip_ms": summarize(rtts),
+        "missing_bursts": missing,
+        "bursts": total,
+        "input_drop": round(max(0.0, 1 - received / expected), 4),
+        "rss_mb": round(after.rss_mb, 1),
+        "pss_mb": round(after.pss_mb, 1),
+        "processes": after.processes,
+        "cpu_pct": round(cpu, 1),
+        "bench_late_ticks": mics.late_ticks - late_before,
+    }
+
+
+def _failed(level: dict[str, Any], first: dict[str, Any]) -> str | None:
+    p95, p95_1 = level["audio_in_ms"]["p95"], first["audio_in_ms"]["p95"]
+    if p95 is None or (p95_1 is not None and p95 > 2 * p95_1):
+        return f"audio-in p95 {p95} ms > 2 × {p95_1} ms"
+    if level["bursts"] and level["missing_bursts"] / level["bursts"] > 0.02:
+        return f"{level['missing_bursts']} of {level['bursts']} bursts missing"
+    if level["input_drop"] > 0.05:
+        return f"input audio drop {level['input_drop']:.1%}"
+    return None
+
+
+async def ramp(
+    stack: Stack,
+    tap: Tap,
+    agent: WorkerProc,
+    levels: tuple[int, ...],
+    window_s: float,
+    call_every_s: float,
+    budget_s: float,
+) -> dict[str, Any]:
+    mics = MicDriver()
+    mics.start()
+    sessions: list[BenchSession] = []
+    results: list[dict[str, Any]] = []
+    base = sample(agent.tree())
+    stop_reason = None
+    started = time.monotonic()
+    try:
+        for level in levels:
+            if time.monotonic() - started > budget_s:
+                stop_reason = f"time budget of {budget_s:.0f} s used"
+                break
+            if psutil.virtual_memory().available / 2**20 < MIN_AVAILABLE_MB:
+                stop_reason = "memory nearly exhausted"
+                break
+            try:
+                while len(sessions) < level:
+                    sessions.append(await open_session(stack, tap, agent, mics=mics, timeout=60.0))
+            except TimeoutError as exc:
+                stop_reason = f"could not open session {len(sessions) + 1}: {exc}"
+                break
+            for s in sessions:
+                await s.participant.wait_quiet(0.5, timeout=20.0)
+                s.participant.bursting = True
+            res = await measure_level(tap, sessions, mics, agent.tree(), window_s, call_every_s)
+            res["rss_mb_per_session"] = round((res["rss_mb"] - base.rss_mb) / level, 1)
+            res["pss_mb_per_session"] = round((res["pss_mb"] - base.pss_mb) / level, 1)
+            res["cpu_pct_per_session"] = round(res["cpu_pct"] / level, 1)
+            results.append(res)
+            reason = _failed(res, results[0])
+            if reason:
+                stop_reason = f"{level} sessions: {reason}"
+                break
+    finally:
+        await mics.stop()
+        for s in sessions:
+            await close_session(stack, s)
+    passed = [r for r in results if _failed(r, results[0]) is None] if results else []
+    last = passed[-1] if passed else None
+    return {
+        "max_sessions": last["sessions"] if last else 0,
+        "rss_mb_per_session": last["rss_mb_per_session"] if last else None,
+        "pss_mb_per_session": last["pss_mb_per_session"] if last else None,
+        "cpu_pct_per_session": last["cpu_pct_per_session"] if last else None,
+        "idle_rss_mb": round(base.rss_mb, 1),
+        "idle_pss_mb": round(base.pss_mb, 1),
+        "levels": results,
+        "stopped": stop_reason or "all levels passed",
+    }
+
+
+async def run(
+    stack: Stack,
+    tap: Tap,
+    agents: dict[str, WorkerProc],
+    levels: tuple[int, ...],
+    window_s: float,
+    call_every_s: float = 4.0,
+    budget_s: float = 900.0,
+) -> dict[str, Any]:
+    return {
+        label: await ramp(stack, tap, agent, levels, window_s, call_every_s, budget_s)
+        for label, agent in agents.items()
+    }

@@ -1,0 +1,174 @@
+"""The stack under test: livekit-server, the simulator in a thread of this process, worker processes.
+
+The simulator runs here so that its records (`time.monotonic()`) share a clock with the participants;
+CLOCK_MONOTONIC is also shared with child processes on Linux, which the reload figure relies on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from livekit import api
+
+from bench.roles import GREETING
+from tests.support.livekit_server import ROOT, LiveKitServer
+from tests.support.simulator_thread import SimulatorThread
+from worker.simulator import SimulatorConfig
+
+REGISTERED = "registered worker"
+
+
+@dataclass
+class WorkerProc:
+    """One agent worker process (`start` mode, JSON logs). `start()` returns ms until registered."""
+
+    label: str
+    """`baseline`, or `rolecall` (and variants: `rolecall_chunk20`)."""
+    agent_name: str
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def argv(self) -> list[str]:
+        if self.label.startswith("rolecall"):
+            return [sys.executable, "-m", "worker", "start", "--log-level", "INFO"]
+        return [sys.executable, str(ROOT / "bench" / "baseline_agent.py"), "start", "--log-level", "INFO"]
+
+    def start(self, timeout: float = 90.0) -> float:
+        """Spawn and wait for the `registered worker` log record; return process start → registered, ms.
+
+        The moment of registration is the log record's own timestamp when it has one (JSON logs),
+        not when this poll saw it.
+        """
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
+        wall0, mono0 = time.time(), time.monotonic()
+        self.proc = subprocess.Popen(
+            self.argv(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        deadline = mono0 + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{self.label} worker exited with {self.proc.returncode}: {self.log_tail()}"
+                )
+            seen = time.monotonic()
+            for line in self._read(offset).splitlines():
+                if REGISTERED in line:
+                    stamp = _log_time(line)
+                    return ((stamp - wall0) if stamp is not None else (seen - mono0)) * 1000
+            time.sleep(0.005)
+        self.stop()
+        raise RuntimeError(f"{self.label} worker did not register within {timeout}s: {self.log_tail()}")
+
+    def _read(self, offset: int) -> str:
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
+
+    def log_tail(self) -> str:
+        return self._read(0)[-3000:] if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def tree(self) -> list[psutil.Process]:
+        """The worker and its job processes."""
+        if self.proc is None:
+            return []
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+
+def _log_time(line: str) -> float | None:
+    """Unix time of a JSON log record (livekit-agents writes ISO 8601 `timestamp`), if it has one."""
+    from datetime import datetime
+
+    try:
+        record = json.loads(line[line.index("{") :])
+        return datetime.fromisoformat(str(record["timestamp"]).replace("Z", "+00:00")).timestamp()
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass
+class Stack:
+    """What every figure shares; `agents` holds one running worker per label."""
+
+    livekit: LiveKitServer
+    simulator: SimulatorThread
+    roles_dir: Path
+    work_dir: Path
+    agents: dict[str, WorkerProc] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, work_dir: Path) -> Stack:
+        from bench.roles import write_roles_dir
+
+        work_dir.mkdir(parents=True, exist_ok=True)
+        lk = LiveKitServer(log_path=work_dir / "livekit-server.log").start()
+        sim = SimulatorThread(SimulatorConfig(port=0, speech="tone")).start()
+        return cls(lk, sim, write_roles_dir(work_dir / "roles"), work_dir)
+
+    def worker(
+        self, label: str, *, live_reload: bool = False, extra_env: dict[str, str] | None = None
+    ) -> WorkerProc:
+        """A (not yet started) worker of `label` with its own agent name."""
+        name = f"{label.replace('_', '-')}-bench-{uuid.uuid4().hex[:6]}"
+        env = {
+            **os.environ,
+            **self.livekit.env(),
+            "PYTHONUNBUFFERED": "1",
+            "OPENAI_BASE_URL": self.simulator.sim.base_url,
+            "OPENAI_API_KEY": "bench",
+            "BENCH_GREETING": GREETING,
+            "BASELINE_AGENT_NAME": name,
+            "ROLECALL_AGENT_NAME": name,
+            "ROLECALL_ROLES_DIR": str(self.roles_dir),
+            "ROLECALL_HEALTH_PORT": "0",
+            "ROLECALL_LIVE_RELOAD": "true" if live_reload else "false",
+            "ROLECALL_DISCONNECT_GRACE_S": "1",
+            # the bench measures capacity itself: the reported load must not hold dispatches back
+            "ROLECALL_MAX_SESSIONS": "100000",
+            **(extra_env or {}),
+        }
+        return WorkerProc(label, name, env, self.work_dir / f"{name}.log")
+
+    async def dispatch(self, agent: WorkerProc, room: str, participant: str = "user") -> None:
+        metadata = json.dumps({"role": "bench", "participant": participant})
+        async with self.livekit.api() as lk:
+            await lk.agent_dispatch.create_dispatch(
+                api.CreateAgentDispatchRequest(agent_name=agent.agent_name, room=room, metadata=metadata)
+            )
+
+    async def delete_room(self, room: str) -> None:
+        async with self.livekit.api() as lk:
+            await lk.room.delete_room(api.DeleteRoomRequest(room=room))
+
+    def stop(self) -> None:
+        for w in self.agents.values():
+            w.stop()
+        self.simulator.stop()
+        self.livekit.stop()
