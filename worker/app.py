@@ -85,7 +85,7 @@ def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
         port=0,
         drain_timeout=settings.drain_timeout_s,
         # One warm job process in dev too: a dispatch need not wait for a process to start.
-        num_idle_processes=1 if devmode else ServerEnvOption(dev_default=1, prod_default=2),
+        num_idle_processes=1 if devmode else settings.idle_processes,
         setup_fnc=prewarm,
     )
     server.rtc_session(entrypoint, agent_name=settings.agent_name, on_request=accept_job)

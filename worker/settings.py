@@ -89,6 +89,11 @@ class Settings:
     (up to a chunk's length earlier) for more, smaller WebSocket messages; see README, 'Benchmarks'.
     Env: `ROLECALL_AUDIO_INPUT_CHUNK_MS`."""
 
+    idle_processes: int = field(default=2, metadata=_env("ROLECALL_IDLE_PROCESSES"))
+    """Warm job processes kept ready under `start`, so a dispatch does not wait for a process to
+    start (`dev` keeps 1). The worker registers once they are up. Default 2. Env:
+    `ROLECALL_IDLE_PROCESSES`."""
+
     health_port: int = field(default=8081, metadata=_env("ROLECALL_HEALTH_PORT"))
     """Port of the worker's health endpoint under `start` (`0` picks a free one). Default 8081.
     Env: `ROLECALL_HEALTH_PORT`."""

@@ -69,7 +69,7 @@ class Worker:
         self.log_path.unlink(missing_ok=True)
         self.health_port = self.health_port or free_port()
         env = {**self.env, "ROLECALL_HEALTH_PORT": str(self.health_port)}
-        self.process = WorkerProcess(env, self.log_path, mode="start").start()
+        self.process = WorkerProcess(env, self.log_path, mode="start").start(timeout=120)
         return self
 
     @property
@@ -146,6 +146,8 @@ class Topology:
         self.env = {
             **livekit.env(),
             "ROLECALL_AGENT_NAME": self.agent_name,
+            # One warm job process per worker: two workers on two cores start and register sooner.
+            "ROLECALL_IDLE_PROCESSES": "1",
             "ROLECALL_ROLES_DIR": str(self.roles_dir),
             "ROLECALL_TOOL_SECRET": TOOL_SECRET,
             "OPENAI_API_KEY": "",
