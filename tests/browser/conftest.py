@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
 import uuid
 import wave
 from collections.abc import Iterator
@@ -27,7 +24,7 @@ import pytest
 
 from tests.support.livekit_server import ROOT, LiveKitServer, free_port
 from tests.support.simulator_thread import SimulatorThread
-from tests.support.worker_process import WorkerProcess
+from tests.support.worker_process import WebProcess, WorkerProcess
 from worker.simulator import Scenario, SimulatorConfig
 
 CHROMIUM = Path(os.environ.get("ROLECALL_CHROMIUM", "/usr/bin/chromium"))
@@ -36,53 +33,6 @@ RUNNER = Path(__file__).with_name("run.mjs")
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 TOOL_SECRET = "browser-test-tool-secret"
 SPOKEN = "I'd like to cook pasta tonight."
-
-
-class WebProcess:
-    """`python -m worker web` on a free port; `start()` returns once it listens."""
-
-    def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
-        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-        self.port = port
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://localhost:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> WebProcess:
-        log = open(self.log_path, "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "worker", "web", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"web backend exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            if "web backend listening" in self.log():
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"web backend did not listen within {timeout}s:\n{self.log()[-3000:]}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
 
 
 @dataclass

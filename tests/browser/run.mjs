@@ -3,8 +3,8 @@
 // console, error}; pytest asserts on it.
 //
 //   APP_URL=http://localhost:PORT WAV=/tmp/pasta.wav ARTIFACTS=tests/artifacts/browser \
-//     node tests/browser/run.mjs voice|timer|handoff|failing-tool
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+//     node tests/browser/run.mjs voice|timer|handoff|failing-tool|hold
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,6 +145,21 @@ try {
     result.observed.recipeTitle = await page.textContent('[data-testid="recipe-title"]');
     result.observed.connection = await page.textContent('[data-testid="connection"]');
     await shot("3-recovered");
+  } else if (scenario === "hold") {
+    // Stay connected while pytest acts on the room (e.g. an intruder calls the page's methods), until it
+    // creates the file HOLD_FILE; then the agent's own tool calls must still work.
+    const holdFile = process.env.HOLD_FILE;
+    for (let waited = 0; !existsSync(holdFile); waited += 100) {
+      if (waited > 90_000) throw new Error(`${holdFile} did not appear`);
+      await page.waitForTimeout(100);
+    }
+    result.observed.toolLinesDuringHold = await page.$$eval('[data-testid="transcript-line"][data-method]', (els) =>
+      els.map((e) => `${e.dataset.method} ${e.dataset.ok}`),
+    );
+    await type('/call start_timer {"label":"after intruder","seconds":30}');
+    await page.waitForSelector('[data-testid="timer"][data-label="after intruder"]');
+    result.observed.connection = await page.textContent('[data-testid="connection"]');
+    await shot("2-after-intruder");
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }

@@ -11,8 +11,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +24,7 @@ from livekit import api
 from tests.support.livekit_server import ROOT, LiveKitServer, free_port
 from tests.support.simulator_thread import SimulatorThread
 from tests.support.ui_participant import UIParticipant
-from tests.support.worker_process import WorkerProcess
+from tests.support.worker_process import WebProcess, WorkerProcess
 from worker.simulator import SimulatorConfig
 
 TOOL_SECRET = "deploy-test-tool-secret"
@@ -142,7 +140,7 @@ class Topology:
         shutil.copytree(ROOT / "roles", self.roles_dir, dirs_exist_ok=True)
         self.simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone"))
         self.web_port = free_port()
-        self.web_proc: subprocess.Popen[bytes] | None = None
+        self.web: WebProcess | None = None
         self.env = {
             **livekit.env(),
             "ROLECALL_AGENT_NAME": self.agent_name,
@@ -172,36 +170,14 @@ class Topology:
     def stop(self) -> None:
         for w in self.workers:
             w.stop()
-        if self.web_proc is not None and self.web_proc.poll() is None:
-            self.web_proc.terminate()
-            try:
-                self.web_proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.web_proc.kill()
+        if self.web is not None:
+            self.web.stop()
         self.simulator.stop()
 
     # --- processes ------------------------------------------------------------------------------
 
     def _start_web(self) -> None:
-        log = open(self.workdir / "web.log", "ab")  # noqa: SIM115
-        self.web_proc = subprocess.Popen(
-            [sys.executable, "-m", "worker", "web", "--host", "127.0.0.1", "--port", str(self.web_port)],
-            cwd=ROOT,
-            env={**os.environ, **self.env, "PYTHONUNBUFFERED": "1"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.web_proc.poll() is not None:
-                raise RuntimeError(f"web backend exited: {(self.workdir / 'web.log').read_text()[-2000:]}")
-            try:
-                if http_get(f"{self.web_url}/api/health")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("web backend did not become healthy within 30 s")
+        self.web = WebProcess(self.env, self.web_port, self.workdir / "web.log").start()
 
     def ensure_workers(self) -> None:
         """Start every worker that is not running (after a drain or a kill)."""

@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 import wave
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,8 @@ class UIParticipant:
     events: list[dict[str, Any]] = field(default_factory=list)
     audio_frames: int = 0
     first_audio_at: float | None = None
+    audio_times: deque[float] = field(default_factory=lambda: deque(maxlen=3000))
+    """`time.monotonic()` of the latest audible agent frames (the last 30 s of them), for gap measurements."""
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def join(self) -> UIParticipant:
@@ -177,6 +180,7 @@ class UIParticipant:
                 async for ev in rtc.AudioStream(track, sample_rate=SAMPLE_RATE, num_channels=1):
                     if np.abs(np.frombuffer(ev.frame.data, dtype=np.int16)).max(initial=0) > 300:
                         self.audio_frames += 1
+                        self.audio_times.append(time.monotonic())
                         if self.first_audio_at is None:
                             self.first_audio_at = time.monotonic()
 

@@ -532,6 +532,8 @@ class Session:
     async def _run(self, response: ActiveResponse, reply: Reply) -> None:
         try:
             await ResponseStream(self, response, reply).run()
+        except ConnectionGone:
+            pass  # the socket is gone (a client leaving or a drop fault): nothing left to send
         finally:
             self.response = None
 

@@ -42,6 +42,8 @@ class ArgumentValidator:
                 arguments = json.loads(arguments or "{}")
             except json.JSONDecodeError as exc:
                 raise ToolError(f"invalid arguments for {self.tool_name}: not JSON ({exc.msg})") from None
+            except RecursionError:  # json recurses per nesting level
+                raise ToolError(f"invalid arguments for {self.tool_name}: nested too deeply") from None
         problems = self.problems(arguments)
         if problems:
             more = f" (and {len(problems) - MAX_REPORTED} more)" if len(problems) > MAX_REPORTED else ""

@@ -166,6 +166,8 @@ def parse_body(raw: bytes, model: type[M]) -> M:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         detail = f": {exc.msg} at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
         raise ApiError(400, "malformed_json", f"the request body is not valid JSON{detail}") from None
+    except RecursionError:  # thousands of nested brackets fit under the body cap; json recurses per level
+        raise ApiError(400, "malformed_json", "the request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_request", "(body): the request body must be a JSON object", field="")
     try:
