@@ -1,9 +1,8 @@
-"""The worker's health endpoint (worker/health.py): 503 while LiveKit is out of reach, where
-livekit-agents' own endpoint still says OK."""
+"""The worker's health endpoint (worker/health.py): 503 while LiveKit is out of reach, 200 again once
+it is back. (livekit-agents' own endpoint says OK until its 16 reconnect attempts are spent.)"""
 
 from __future__ import annotations
 
-import re
 import socket
 import time
 from pathlib import Path
@@ -66,30 +65,14 @@ def test_health_follows_the_livekit_connection(tmp_path: Path) -> None:
         worker.start()
         status, body = worker.health()
         assert status == 200 and body["livekit"] == "connected", body
-        m = re.search(r"HTTP server listening on :(\d+)", worker.log())
-        assert m, "livekit-agents' own health server did not start"
-        builtin = int(m.group(1))
 
         livekit.stop()
         took = wait_status(worker.health_port, 503, 15)
         print(f"\nhealth turned 503 {took:.1f} s after LiveKit stopped")
         assert worker.health()[1]["reason"].startswith("not connected to LiveKit")
-        # livekit-agents' own check still says OK: the reason worker/health.py exists.
-        assert _builtin_status(builtin) == 200
 
         livekit.start()
         wait_status(worker.health_port, 200, 30)
     finally:
         worker.stop()
         livekit.stop()
-
-
-def _builtin_status(port: int) -> int:
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=3) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
