@@ -222,12 +222,11 @@ async def entrypoint(ctx: JobContext) -> None:
         session.shutdown(drain=False)
         return
     await _discover_tools(agent, rt, role)
-    if rt.participant not in ctx.room.remote_participants:
-        return  # gone already: the grace timer decides, no greeting to an empty room
-    agent.greet_now()
     if settings.live_reload:
         _track(rt, asyncio.create_task(_live_reload(registry, session, rt)))
     _track(rt, asyncio.create_task(_enforce_limits(session, rt)))
+    if rt.participant in ctx.room.remote_participants:
+        agent.greet_now()  # a user gone already gets no greeting; the grace timer decides the rest
 
 
 # --- helpers, in the order the flow uses them ------------------------------------------------------
