@@ -162,9 +162,13 @@ class Topology:
         self.env["OPENAI_BASE_URL"] = self.simulator.sim.base_url
         for w in self.workers:
             w.env = self.env
-        self._start_web()
-        for w in self.workers:
-            w.start()
+        try:
+            self._start_web()
+            for w in self.workers:
+                w.start()
+        except BaseException:
+            self.stop()  # the fixture's teardown never runs when set-up fails: leave nothing behind
+            raise
         return self
 
     def stop(self) -> None:
