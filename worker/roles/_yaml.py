@@ -36,6 +36,8 @@ _CANONICAL_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _CANONICAL_FLOAT = re.compile(
     r"[-+]?(\.[0-9]+|(0|[1-9][0-9]*)(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
 )
+_CANONICAL_NUMBER = {f"{_CORE}int": _CANONICAL_INT, f"{_CORE}float": _CANONICAL_FLOAT}
+"""Numbers as YAML 1.2 writes them; other spellings (012, 1_000, 1:20) are YAML 1.1 surprises."""
 _TYPE_WORDS = {
     f"{_CORE}bool": "a boolean",
     f"{_CORE}int": "a number",
@@ -195,16 +197,8 @@ class _Builder:
 
     def scalar(self, node: ScalarNode, path: Path) -> Any:
         self.check_tag(node, "", path)
-        if node.style is None and node.tag == f"{_CORE}int" and not _CANONICAL_INT.fullmatch(node.value):
-            value = _construct_scalar(node)
-            raise _error(
-                self.doc.file,
-                node,
-                f"{node.value} is read by YAML 1.1 as the number {value}",
-                f'quote it if it is text ("{node.value}"), or write the number as {value}',
-                path,
-            )
-        if node.style is None and node.tag == f"{_CORE}float" and not _CANONICAL_FLOAT.fullmatch(node.value):
+        canonical = _CANONICAL_NUMBER.get(node.tag)
+        if node.style is None and canonical is not None and not canonical.fullmatch(node.value):
             value = _construct_scalar(node)
             raise _error(
                 self.doc.file,

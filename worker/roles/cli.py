@@ -51,10 +51,18 @@ def _dir(args: argparse.Namespace) -> str:
     return str(args.dir) if args.dir else default_roles_dir()
 
 
-def _check(args: argparse.Namespace) -> int:
+def _existing_dir(args: argparse.Namespace) -> str | None:
+    """The roles directory to read, or None (after saying so) when it does not exist."""
     roles_dir = _dir(args)
     if not os.path.isdir(roles_dir):
         print(f"{roles_dir}: roles directory not found", file=sys.stderr)
+        return None
+    return roles_dir
+
+
+def _check(args: argparse.Namespace) -> int:
+    roles_dir = _existing_dir(args)
+    if roles_dir is None:
         return 1
     report = check_dir(roles_dir)
     width = max((len(r.role.name) for r in report.results if r.role is not None), default=0)
@@ -71,9 +79,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    roles_dir = _dir(args)
-    if not os.path.isdir(roles_dir):
-        print(f"{roles_dir}: roles directory not found", file=sys.stderr)
+    roles_dir = _existing_dir(args)
+    if roles_dir is None:
         return 1
     report = check_dir(roles_dir)
     rows = [("NAME", "TITLE", "TOOLS", "DESCRIPTION")]
@@ -105,9 +112,8 @@ def _schema(args: argparse.Namespace) -> int:
 def _types(args: argparse.Namespace) -> int:
     from worker.roles.typescript import TypesError, generate_dir
 
-    roles_dir = _dir(args)
-    if not os.path.isdir(roles_dir):
-        print(f"{roles_dir}: roles directory not found", file=sys.stderr)
+    roles_dir = _existing_dir(args)
+    if roles_dir is None:
         return 1
     try:
         text = generate_dir(roles_dir)
