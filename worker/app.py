@@ -391,18 +391,24 @@ def _follow_the_user(ctx: JobContext, agent: RoleAgent, rt: SessionRuntime, sett
         if rt.session is not None:
             rt.session.shutdown(drain=False)
 
+    left = {"once": False}
+
     @ctx.room.on("participant_disconnected")
     def _left(p: rtc.RemoteParticipant) -> None:
         if p.identity == rt.participant and "t" not in timer:
+            left["once"] = True
             timer["t"] = asyncio.get_running_loop().call_later(settings.disconnect_grace_s, gone)
 
     @ctx.room.on("participant_connected")
     def _back(p: rtc.RemoteParticipant) -> None:
         if p.identity != rt.participant:
             return
+        rt.bridge.note_arrival()
         handle = timer.pop("t", None)
         if handle is not None:
             handle.cancel()
+        if not left["once"]:
+            return  # the first arrival: the main flow discovers the page's tools
         current = rt.session.current_agent if rt.session is not None else agent
         if isinstance(current, RoleAgent):
             _track(rt, asyncio.create_task(_discover_tools(current, rt, current.role)))

@@ -43,8 +43,10 @@ async def test_user_coming_back_within_the_grace_period_keeps_the_session(stack:
     await asyncio.sleep(1.0)
     from tests.support.ui_participant import UIParticipant
 
+    # The returning page registers its methods a moment after joining; the agent asks for its tools
+    # at once and must ask again rather than take "unsupported method" for an answer.
     back = await UIParticipant(
-        stack.livekit, ui.room_name, handlers={"show_card": lambda a: {"ok": True}}
+        stack.livekit, ui.room_name, handlers={"show_card": lambda a: {"ok": True}}, register_after_s=0.6
     ).join()
     try:
         # The same agent is still there and asks the returning page for its tools again.

@@ -52,6 +52,9 @@ class UIParticipant:
     identity: str = "user"
     handlers: dict[str, Handler] = field(default_factory=dict)
     answer_discovery: bool = True
+    register_after_s: float = 0.0
+    """Register the RPC methods this long after connecting: a slow page, or one on an SDK that can only
+    register once connected, while the agent (already in the room) asks for its tools at once."""
     token: str | None = None
     """Join with this token (e.g. from `POST /api/session`) instead of one minted for `identity`."""
     room: rtc.Room = field(default_factory=rtc.Room)
@@ -72,8 +75,11 @@ class UIParticipant:
             self.server.url, self.token or self.server.token(self.identity, self.room_name)
         )
         # The Python SDK registers RPC methods on the local participant, which exists once connected
-        # (the JS library registers on the Room before connecting); the agent needs a moment to join
-        # anyway, so nothing is missed.
+        # (the JS library registers on the Room before connecting); an agent already in the room may
+        # ask in between, and the worker asks again while a page that has just joined says
+        # "unsupported method".
+        if self.register_after_s:
+            await asyncio.sleep(self.register_after_s)
         local = self.room.local_participant
         for name, handler in self.handlers.items():
             local.register_rpc_method(name, self._wrap(name, handler))

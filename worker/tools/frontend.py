@@ -7,8 +7,10 @@ the worker asks the page which ones it implements (the frontend library answers 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -19,6 +21,11 @@ logger = logging.getLogger("rolecall.frontend")
 
 DISCOVERY_METHOD = "rolecall.tools"
 """RPC method the frontend library registers to list the tools this UI implements."""
+
+ARRIVAL_SETTLE_S = 2.0
+"""How long after a page joins the agent keeps asking for its tools while it answers "unsupported".
+Only the JavaScript SDK registers RPC methods before connecting; pages built on the Python, Swift or
+Android SDKs register them just after, and a discovery sent in between is refused."""
 
 RPC_PAYLOAD_LIMIT = 15_360
 """LiveKit's RPC request and response payload limit, in UTF-8 bytes."""
@@ -75,6 +82,12 @@ class FrontendBridge:
 
     local: RpcCaller
     identity: str
+    arrived_at: float | None = None
+    """`time.monotonic()` when the page was seen joining; None when it was there before the agent."""
+
+    def note_arrival(self) -> None:
+        """The page has just joined (or rejoined): give it a moment to register its methods."""
+        self.arrived_at = time.monotonic()
 
     async def call(self, method: str, arguments: dict[str, Any], *, timeout_s: float) -> str:
         """Invoke `method` with JSON `arguments`; return the page's JSON reply text."""
@@ -108,12 +121,7 @@ class FrontendBridge:
     async def discover(self, *, timeout_s: float = 8.0) -> set[str] | None:
         """The tool names the page implements, or None when it does not answer discovery."""
         try:
-            reply = await self.local.perform_rpc(
-                destination_identity=self.identity,
-                method=DISCOVERY_METHOD,
-                payload="{}",
-                response_timeout=timeout_s,
-            )
+            reply = await self._ask_for_tools(timeout_s)
         except rtc.RpcError as err:
             logger.warning(
                 "the page did not answer tool discovery (%s); offering every frontend tool",
@@ -129,6 +137,26 @@ class FrontendBridge:
             logger.warning("malformed tool discovery reply (%s); offering every frontend tool", exc)
             return None
         return set(names)
+
+    async def _ask_for_tools(self, timeout_s: float) -> str:
+        """One discovery RPC, repeated while a page that has just joined still calls it unsupported."""
+        delay = 0.1
+        while True:
+            try:
+                return await self.local.perform_rpc(
+                    destination_identity=self.identity,
+                    method=DISCOVERY_METHOD,
+                    payload="{}",
+                    response_timeout=timeout_s,
+                )
+            except rtc.RpcError as err:
+                settling = (
+                    self.arrived_at is not None and time.monotonic() - self.arrived_at < ARRIVAL_SETTLE_S
+                )
+                if err.code != _Code.UNSUPPORTED_METHOD or not settling:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 def reconcile(
