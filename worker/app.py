@@ -1,8 +1,8 @@
 """The worker: one job is one session of one role with one user. Read `entrypoint` top to bottom.
 
 1. Resolve the role from the dispatch metadata (an unknown role or bad variables: tell the user, end).
-2. Connect to the room and start the AgentSession at once, so the model connection opens while the
-   user is still joining (greeting latency).
+2. Open the model connection, and while it opens connect to the room and start the AgentSession,
+   which takes that connection over (greeting latency).
 3. Wait for the user, ask their page which frontend tools it implements, offer only those, greet.
 4. Run until the session closes: the user says goodbye (`end_session`), leaves for longer than the
    grace period, the session outlives its limits, or the model connection is lost for good.
@@ -21,7 +21,15 @@ from typing import Any
 
 import aiohttp
 from livekit import rtc
-from livekit.agents import AgentServer, AgentSession, JobContext, JobProcess, JobRequest, room_io
+from livekit.agents import (
+    AgentServer,
+    AgentSession,
+    JobContext,
+    JobExecutorType,
+    JobProcess,
+    JobRequest,
+    room_io,
+)
 from livekit.agents.llm import ChatMessage, RealtimeModelError
 from livekit.agents.metrics import LLMModelUsage
 from livekit.agents.voice.events import (
@@ -87,6 +95,7 @@ def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
         # One warm job process in dev too: a dispatch need not wait for a process to start.
         num_idle_processes=1 if devmode else settings.idle_processes,
         setup_fnc=prewarm,
+        job_executor_type=JobExecutorType(settings.job_executor),
     )
     server.rtc_session(entrypoint, agent_name=settings.agent_name, on_request=accept_job)
     return server
@@ -150,16 +159,17 @@ async def entrypoint(ctx: JobContext) -> None:
         return
     log_extra["role"] = role.name
 
-    # 2. Room and model, as early as possible.
-    await ctx.connect(auto_subscribe=_audio_only())
+    # 2. Model and room, as early as possible: the model connection opens while the room connects.
     model = build_realtime_model(role, settings)
+    model.open_early()
+    ctx.add_shutdown_callback(model.aclose)
+    await ctx.connect(auto_subscribe=_audio_only())
     # The realtime model detects turns itself (server or semantic VAD): no local VAD or turn model.
     session: AgentSession[Any] = AgentSession(
         llm=model, vad=None, turn_handling={"turn_detection": "realtime_llm"}, user_away_timeout=None
     )
     http = aiohttp.ClientSession()
     ctx.add_shutdown_callback(http.close)
-    ctx.add_shutdown_callback(model.aclose)
     first = request.participant or await _first_user(ctx, settings.participant_timeout_s)
     if first is None:
         logger.warning(
@@ -206,7 +216,9 @@ async def entrypoint(ctx: JobContext) -> None:
         room_options=room_io.RoomOptions(
             participant_identity=participant_identity,
             close_on_disconnect=False,
-            audio_input=room_io.AudioInputOptions(frame_size_ms=input_frame_ms(settings)),
+            audio_input=room_io.AudioInputOptions(
+                frame_size_ms=input_frame_ms(settings), auto_gain_control=settings.auto_gain_control
+            ),
         ),
         record=False,
     )

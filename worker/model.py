@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -25,7 +26,7 @@ SIMULATOR_KEY = "rolecall-simulator"
 """Key sent when no OpenAI key is set and the base URL points elsewhere (the simulator accepts any)."""
 
 
-def build_realtime_model(role: Role, settings: Settings) -> realtime.RealtimeModel:
+def build_realtime_model(role: Role, settings: Settings) -> RoleCallRealtimeModel:
     """A RealtimeModel with the role's model, voice, modalities, turn detection and transcription.
 
     `temperature` is not sent: the GA Realtime API ignores it (livekit-agents marks it unused).
@@ -51,12 +52,7 @@ def build_realtime_model(role: Role, settings: Settings) -> realtime.RealtimeMod
         kwargs["speed"] = m.speed
     if settings.openai_base_url:
         kwargs["base_url"] = settings.openai_base_url
-    chunk_ms = settings.audio_input_chunk_ms
-    model = (
-        realtime.RealtimeModel(**kwargs)
-        if chunk_ms == LIVEKIT_INPUT_CHUNK_MS
-        else ChunkedRealtimeModel(input_chunk_ms=chunk_ms, **kwargs)
-    )
+    model = RoleCallRealtimeModel(input_chunk_ms=settings.audio_input_chunk_ms, **kwargs)
     if m.max_output_tokens != "inf":
         model.update_options(max_response_output_tokens=m.max_output_tokens)
     return model
@@ -83,25 +79,68 @@ def _turn_detection(td: ServerVad | SemanticVad | None) -> OaiServerVad | OaiSem
     )
 
 
-class ChunkedRealtimeModel(realtime.RealtimeModel):
-    """A RealtimeModel whose sessions send user audio in `input_chunk_ms` chunks instead of 100 ms.
+class RoleCallRealtimeModel(realtime.RealtimeModel):
+    """livekit-agents' OpenAI RealtimeModel with two additions, both through public methods.
 
-    livekit-agents 1.8.9 fixes the chunk in `RealtimeSession.__init__` (a private `_bstream`,
+    **An early connection.** `open_early()` creates the first session before the room is joined, so
+    that the WebSocket to the model (TLS and handshake: a few hundred ms to OpenAI) opens while the
+    worker connects to LiveKit and finds the user; the session's first agent then takes it over in
+    `session()` instead of starting a connection of its own. Errors the early session raises before it
+    is taken over are kept and raised again once the agent listens, so an unreachable model is still
+    reported; a session never taken over is closed by `aclose()`.
+
+    **Smaller input chunks.** livekit-agents 1.8.9 fixes the chunk of user audio per
+    `input_audio_buffer.append` at 100 ms in `RealtimeSession.__init__` (a private `_bstream`,
     `AudioByteStream(24000, 1, samples_per_channel=2400)`) with no option to change it. The session's
-    only uses of it are `push_audio` (write), `commit_audio` (flush) and `clear_audio` (clear), all
-    on the event loop after construction, and the "at least 100 ms before commit" rule is tracked
+    only uses of it are `push_audio` (write), `commit_audio` (flush) and `clear_audio` (clear), all on
+    the event loop after construction, and the "at least 100 ms before commit" rule is tracked
     separately (`_pushed_duration_s`), so swapping it right after construction, before any audio is
     pushed, changes nothing but the chunk size. Should a later version rename the attribute, the
     session keeps its 100 ms chunks and a warning says so. Pair it with room input frames no longer
     than the chunk (`room_io.AudioInputOptions(frame_size_ms=...)`, 50 ms by default).
     """
 
-    def __init__(self, *, input_chunk_ms: int, **kwargs: Any) -> None:
+    def __init__(self, *, input_chunk_ms: int = LIVEKIT_INPUT_CHUNK_MS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.input_chunk_ms = input_chunk_ms
+        self._early: realtime.RealtimeSession | None = None
+        self._early_errors: list[Any] = []
+
+    def open_early(self) -> None:
+        """Start connecting to the model now; the first `session()` call returns this session."""
+        if self._early is not None:
+            return
+        self._early = self._new_session(turn_detection_disabled=False)
+        self._early.on("error", self._early_errors.append)
 
     def session(self, *, turn_detection_disabled: bool = False) -> realtime.RealtimeSession:
+        early, self._early = self._early, None
+        if early is not None:
+            early.off("error", self._early_errors.append)
+            if not turn_detection_disabled:
+                errors, self._early_errors = self._early_errors, []
+                loop = asyncio.get_running_loop()
+                for err in errors:  # after the caller has attached its listeners
+                    loop.call_soon(early.emit, "error", err)
+                return early
+            closing = asyncio.ensure_future(early.aclose())
+            _closing.add(closing)
+            closing.add_done_callback(_closing.discard)
+        return self._new_session(turn_detection_disabled=turn_detection_disabled)
+
+    async def aclose(self) -> None:
+        early, self._early = self._early, None
+        if early is not None:
+            try:
+                await early.aclose()
+            except Exception as exc:  # its failure was emitted as an error event already
+                logger.debug("the unused early model session ended with %r", exc)
+        await super().aclose()
+
+    def _new_session(self, *, turn_detection_disabled: bool) -> realtime.RealtimeSession:
         sess = super().session(turn_detection_disabled=turn_detection_disabled)
+        if self.input_chunk_ms == LIVEKIT_INPUT_CHUNK_MS:
+            return sess
         stream = getattr(sess, "_bstream", None)
         if isinstance(stream, utils.audio.AudioByteStream):
             sess._bstream = utils.audio.AudioByteStream(
@@ -113,6 +152,10 @@ class ChunkedRealtimeModel(realtime.RealtimeModel):
                 "user audio goes to the model in its default chunks"
             )
         return sess
+
+
+_closing: set[asyncio.Future[None]] = set()
+"""Early sessions being closed (kept referenced until done)."""
 
 
 def input_frame_ms(settings: Settings) -> int:

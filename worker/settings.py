@@ -94,6 +94,18 @@ class Settings:
     start (`dev` keeps 1). The worker registers once they are up. Default 2. Env:
     `ROLECALL_IDLE_PROCESSES`."""
 
+    job_executor: str = field(default="process", metadata=_env("ROLECALL_JOB_EXECUTOR"))
+    """How sessions run: `process` (livekit-agents' default, one process per session: isolated, about
+    60 MB PSS each) or `thread` (sessions share the worker's job process: less memory and CPU per
+    session, one Python interpreter for all; see README, 'Benchmarks'). Default `process`.
+    Env: `ROLECALL_JOB_EXECUTOR`."""
+
+    auto_gain_control: bool = field(default=False, metadata=_env("ROLECALL_AUTO_GAIN_CONTROL"))
+    """Run WebRTC's automatic gain control on the user's audio in the worker. Off by default: browsers
+    (and livekit-client's default capture options) already apply it to the microphone, and a second
+    pass costs CPU per session. Turn it on for clients that send raw audio. Default `false`.
+    Env: `ROLECALL_AUTO_GAIN_CONTROL`."""
+
     health_port: int = field(default=8081, metadata=_env("ROLECALL_HEALTH_PORT"))
     """Port of the worker's health endpoint under `start` (`0` picks a free one). Default 8081.
     Env: `ROLECALL_HEALTH_PORT`."""
@@ -181,6 +193,8 @@ class Settings:
         chunk = self.audio_input_chunk_ms
         if not 10 <= chunk <= 100 or chunk % 10:
             out.append(f"ROLECALL_AUDIO_INPUT_CHUNK_MS={chunk}: expected 10 to 100, a multiple of 10")
+        if self.job_executor not in ("process", "thread"):
+            out.append(f"ROLECALL_JOB_EXECUTOR={self.job_executor}: expected process or thread")
         if self.webhook_url and not self.webhook_secret:
             out.append("ROLECALL_WEBHOOK_SECRET is required when ROLECALL_WEBHOOK_URL is set")
         if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):

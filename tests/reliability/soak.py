@@ -42,6 +42,10 @@ from worker.simulator import SimulatorConfig
 CLIP = ROOT / "roles" / "evals" / "clips" / "ready-for-timer.wav"
 HOOK_SECRET = "soak-webhook-secret"
 TURN_TIMEOUT_S = 25.0
+MIC_FRAME_MS = 40
+RAMP_S = 1.0
+"""Seconds between session starts: users arrive one after another, and each arrival costs the worker
+a job start (a process, by default) on top of the running sessions."""
 
 
 @dataclass
@@ -88,7 +92,9 @@ class Mic:
         self.done = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        chunk = SAMPLE_RATE // 100
+        # 40 ms per capture call keeps the load generator's own CPU down (it shares the machine with
+        # the worker); the worker receives the same 20 ms Opus packets either way.
+        chunk = SAMPLE_RATE * MIC_FRAME_MS // 1000
         silence = np.zeros(chunk, dtype=np.int16)
         while not stop.is_set():
             if self._speak.is_set():
@@ -121,7 +127,9 @@ async def run_session(
         await lk.agent_dispatch.create_dispatch(
             api.CreateAgentDispatchRequest(agent_name=agent_name, room=room, metadata=meta)
         )
-    ui = UIParticipant(livekit, room, handlers={"show_card": lambda a: {"shown": a["title"]}})
+    ui = UIParticipant(
+        livekit, room, handlers={"show_card": lambda a: {"shown": a["title"]}}, audio_frame_ms=50
+    )
     mic_stop = asyncio.Event()
     mic_task: asyncio.Task[None] | None = None
     try:
@@ -180,7 +188,13 @@ async def run_session(
     return stats
 
 
-async def soak(sessions: int, minutes: float, workdir: Path, ramp_s: float = 0.5) -> dict[str, Any]:
+async def soak(
+    sessions: int,
+    minutes: float,
+    workdir: Path,
+    ramp_s: float = RAMP_S,
+    worker_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     livekit = LiveKitServer(log_path=workdir / "livekit.log").start()
     simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone")).start()
     hook = AppServer(HOOK_SECRET)
@@ -204,12 +218,18 @@ async def soak(sessions: int, minutes: float, workdir: Path, ramp_s: float = 0.5
             "TEST_HTTP_SECRET": HOOK_SECRET,
             "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{hook.port}/hook",
             "ROLECALL_WEBHOOK_SECRET": HOOK_SECRET,
+            **(worker_env or {}),
         },
         workdir / "worker.log",
         mode="start",
     )
     clip = _read_wav_24k(CLIP)
-    result: dict[str, Any] = {"sessions": sessions, "minutes": minutes}
+    result: dict[str, Any] = {
+        "sessions": sessions,
+        "minutes": minutes,
+        "ramp_s": ramp_s,
+        "worker_env": worker_env or {},
+    }
     try:
         worker.start()
         assert worker.proc is not None
@@ -229,8 +249,13 @@ async def soak(sessions: int, minutes: float, workdir: Path, ramp_s: float = 0.5
             await asyncio.sleep(ramp_s)
         samples: list[Sample] = []
         hard_deadline = until + 120
+        cpu_s: dict[int, float] = {}
         while not all(t.done() for t in tasks):
             procs = tree(pid)
+            for proc in procs:
+                with contextlib.suppress(psutil.Error):
+                    times = proc.cpu_times()
+                    cpu_s[proc.pid] = times.user + times.system
             samples.append(
                 Sample(
                     round(time.monotonic() - started, 1),
@@ -289,6 +314,8 @@ async def soak(sessions: int, minutes: float, workdir: Path, ramp_s: float = 0.5
                     "last_sample": samples[-1].rss_mb if samples else None,
                     "idle_after": rss_mb(tree(pid)),
                 },
+                "worker_cpu_pct": round(100 * sum(cpu_s.values()) / max(1e-9, time.monotonic() - started), 1),
+                "load_average": [round(x, 2) for x in psutil.getloadavg()],
                 "worker_processes": {
                     "before": procs_before,
                     "peak": max((x.processes for x in samples), default=None),
@@ -344,6 +371,8 @@ def summary_text(r: dict[str, Any]) -> str:
             f"{r['spoken_turns']} spoken turns, {r['tool_calls']} tool calls, {r['errors']} errors",
             f"  worker RSS (MB): idle {rss['idle_before']} -> first sample {rss['first_sample']} -> peak {rss['peak']} "
             f"-> last sample {rss['last_sample']} -> idle after {rss['idle_after']}",
+            f"  worker CPU {r['worker_cpu_pct']}% of one core over the run (sampled every 5 s); "
+            f"load average at the end {r['load_average']}",
             f"  worker processes: {r['worker_processes']}; threads: {r['worker_threads']}",
             f"  driver asyncio tasks: {r['driver_asyncio_tasks']}; simulator tasks: {r['simulator_tasks']}, "
             f"open connections after: {r['simulator_open_connections_after']}",
@@ -360,10 +389,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--ramp", type=float, default=RAMP_S, help="seconds between session starts")
+    parser.add_argument(
+        "--executor", choices=("process", "thread"), default=None, help="ROLECALL_JOB_EXECUTOR for the worker"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak-latest.json")
     args = parser.parse_args(argv)
+    env = {"ROLECALL_JOB_EXECUTOR": args.executor} if args.executor else {}
     with tempfile.TemporaryDirectory(prefix="rolecall-soak-") as tmp:
-        result = asyncio.run(soak(args.sessions, args.minutes, Path(tmp)))
+        result = asyncio.run(soak(args.sessions, args.minutes, Path(tmp), args.ramp, env))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(summary_text(result))

@@ -101,6 +101,13 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(livekit_server: LiveKitServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from make_stack(livekit_server, tmp_path_factory)
+
+
+def make_stack(
+    livekit_server: LiveKitServer, tmp_path_factory: pytest.TempPathFactory, **worker_env: str
+) -> Iterator[Stack]:
+    """The simulator, the app backend and a worker (with these extra settings) for one test module."""
     tmp = tmp_path_factory.mktemp("stack")
     roles_dir = tmp / "roles"
     shutil.copytree(ROOT / "roles", roles_dir)
@@ -121,6 +128,7 @@ def stack(livekit_server: LiveKitServer, tmp_path_factory: pytest.TempPathFactor
         "TEST_HTTP_SECRET": HTTP_SECRET,
         "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{app.port}/hook",
         "ROLECALL_WEBHOOK_SECRET": HTTP_SECRET,
+        **worker_env,
     }
     worker = WorkerProcess(env, tmp / "worker.log").start()
     yield Stack(livekit_server, simulator, worker, roles_dir, agent_name, app)

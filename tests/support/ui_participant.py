@@ -55,6 +55,9 @@ class UIParticipant:
     register_after_s: float = 0.0
     """Register the RPC methods this long after connecting: a slow page, or one on an SDK that can only
     register once connected, while the agent (already in the room) asks for its tools at once."""
+    audio_frame_ms: int = 10
+    """Size of the agent audio frames this page reads (larger: less CPU for a load generator, coarser
+    timing)."""
     token: str | None = None
     """Join with this token (e.g. from `POST /api/session`) instead of one minted for `identity`."""
     room: rtc.Room = field(default_factory=rtc.Room)
@@ -183,7 +186,9 @@ class UIParticipant:
         if track.kind == rtc.TrackKind.KIND_AUDIO:
 
             async def count() -> None:
-                async for ev in rtc.AudioStream(track, sample_rate=SAMPLE_RATE, num_channels=1):
+                async for ev in rtc.AudioStream(
+                    track, sample_rate=SAMPLE_RATE, num_channels=1, frame_size_ms=self.audio_frame_ms
+                ):
                     if np.abs(np.frombuffer(ev.frame.data, dtype=np.int16)).max(initial=0) > 300:
                         self.audio_frames += 1
                         self.audio_times.append(time.monotonic())

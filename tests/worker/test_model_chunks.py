@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 from livekit.agents import utils
-from livekit.plugins.openai import realtime
 
-from worker.model import ChunkedRealtimeModel, build_realtime_model, input_frame_ms
+from worker.model import RoleCallRealtimeModel, build_realtime_model, input_frame_ms
 from worker.roles import RoleRegistry
 from worker.settings import Settings, SettingsError
 
@@ -23,11 +22,18 @@ BASE = {
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 
-def test_default_is_livekit_agents_own_100_ms() -> None:
+async def test_default_is_livekit_agents_own_100_ms() -> None:
     s = Settings.load(BASE, dotenv=None)
     assert s.audio_input_chunk_ms == 100 and input_frame_ms(s) == 50
     model = build_realtime_model(RoleRegistry(ROLES).get("cooking-guide"), s)
-    assert type(model) is realtime.RealtimeModel
+    assert model.input_chunk_ms == 100
+    session = model.session()
+    try:
+        frames = session._bstream.write(bytes(2 * 24_000 * 200 // 1000))  # 200 ms
+        assert [f.samples_per_channel for f in frames] == [2400, 2400]  # livekit-agents' own chunk
+    finally:
+        await session.aclose()
+        await model.aclose()
 
 
 @pytest.mark.parametrize("value", ["5", "110", "25"])
@@ -43,7 +49,7 @@ async def test_a_smaller_chunk_replaces_the_sessions_byte_stream() -> None:
     s = Settings.load({**BASE, "ROLECALL_AUDIO_INPUT_CHUNK_MS": "20"}, dotenv=None)
     assert input_frame_ms(s) == 20
     model = build_realtime_model(RoleRegistry(ROLES).get("cooking-guide"), s)
-    assert isinstance(model, ChunkedRealtimeModel)
+    assert isinstance(model, RoleCallRealtimeModel)
     session = model.session()
     try:
         stream = session._bstream
