@@ -1,7 +1,7 @@
 """`python -m bench [--quick] [--only FIGURES]`: run the figures, write bench/results/.
 
 Order: the stack (livekit-server, the simulator in a thread), one RoleCall worker, one
-RoleCall worker with 20 ms input chunks, one baseline worker; then tool, audio, greeting,
+RoleCall worker with livekit-agents' 100 ms input chunks, one baseline worker; then tool, audio, greeting,
 reload, worker start, capacity. Each figure alternates the agents (ABAB…) so machine noise hits both.
 """
 
@@ -26,7 +26,7 @@ from bench.tap import Tap
 from tests.support.livekit_server import ROOT
 
 FIGURES = ("tool", "audio", "greeting", "reload", "start", "capacity")
-CHUNK_VARIANT = "rolecall_chunk20"
+CHUNK_VARIANT = "rolecall_chunk100"
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for label, env in (
             ("rolecall", {}),
             ("baseline", {}),
-            (CHUNK_VARIANT, {"ROLECALL_AUDIO_INPUT_CHUNK_MS": "20"}),
+            (CHUNK_VARIANT, {"ROLECALL_AUDIO_INPUT_CHUNK_MS": "100"}),
         ):
             if label == CHUNK_VARIANT and "audio" not in only:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-AGENTS = ("rolecall", "baseline", "rolecall_chunk20", "raw_rpc")
+AGENTS = ("rolecall", "baseline", "rolecall_chunk100", "raw_rpc")
 
 
 def _ms(v: Any) -> str:
@@ -60,7 +60,7 @@ def targets(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
             )
         )
     for fig in ("audio_in_ms", "audio_out_ms"):
-        for variant in ("rolecall", "rolecall_chunk20"):
+        for variant in ("rolecall", "rolecall_chunk100"):
             r, b = _p50(doc, fig, variant, "p50"), _p50(doc, fig, "baseline", "p50")
             if r is not None and b is not None and b > 0:
                 rows.append(

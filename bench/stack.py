@@ -32,7 +32,7 @@ class WorkerProc:
     """One agent worker process (`start` mode, JSON logs). `start()` returns ms until registered."""
 
     label: str
-    """`baseline`, or `rolecall` (and variants: `rolecall_chunk20`)."""
+    """`baseline`, or `rolecall` (and variants: `rolecall_chunk100`)."""
     agent_name: str
     env: dict[str, str]
     log_path: Path

@@ -22,11 +22,23 @@ BASE = {
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 
-async def test_default_is_livekit_agents_own_100_ms() -> None:
+async def test_default_is_20_ms_chunks_read_in_20_ms_frames() -> None:
     s = Settings.load(BASE, dotenv=None)
-    assert s.audio_input_chunk_ms == 100 and input_frame_ms(s) == 50
+    assert s.audio_input_chunk_ms == 20 and input_frame_ms(s) == 20
     model = build_realtime_model(RoleRegistry(ROLES).get("cooking-guide"), s)
-    assert model.input_chunk_ms == 100
+    session = model.session()
+    try:
+        frames = session._bstream.write(bytes(2 * 24_000 * 60 // 1000))  # 60 ms of PCM16 at 24 kHz
+        assert [f.samples_per_channel for f in frames] == [480, 480, 480]
+    finally:
+        await session.aclose()
+        await model.aclose()
+
+
+async def test_100_keeps_livekit_agents_own_chunk() -> None:
+    s = Settings.load({**BASE, "ROLECALL_AUDIO_INPUT_CHUNK_MS": "100"}, dotenv=None)
+    assert input_frame_ms(s) == 50
+    model = build_realtime_model(RoleRegistry(ROLES).get("cooking-guide"), s)
     session = model.session()
     try:
         frames = session._bstream.write(bytes(2 * 24_000 * 200 // 1000))  # 200 ms
