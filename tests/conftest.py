@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -30,6 +31,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
         if reporter is not None:
             reporter.write_line(f"CI=true: {skipped} test(s) skipped; every test must run in CI", red=True)
+
+
+@pytest.fixture(autouse=True)
+def _simulator_events_validate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every simulator a test starts sends only events that validate against openai's types.
+
+    (Simulators started by module-scoped stacks check the same when the stack stops.)
+    """
+    from worker.simulator import Simulator
+
+    started: list[Simulator] = []
+    original = Simulator.start
+
+    async def start(self: Simulator) -> None:
+        started.append(self)
+        await original(self)
+
+    monkeypatch.setattr(Simulator, "start", start)
+    yield
+    bad = [v for sim in started for v in sim.violations]
+    assert not bad, f"the simulator sent events that do not validate: {bad[:3]}"
 
 
 @pytest.fixture(scope="session")

@@ -47,9 +47,9 @@ from worker.dispatch import DispatchError, DispatchRequest
 from worker.health import RoleCallServer
 from worker.model import build_realtime_model, input_frame_ms
 from worker.notify import report_error, send_event
-from worker.pricing import Usage, load_prices
+from worker.pricing import PriceTableError, Usage, load_prices
 from worker.report import SessionRecord, log_report, post_report
-from worker.roles import Role, RoleError, RoleRegistry
+from worker.roles import Role, RoleChange, RoleError, RoleRegistry
 from worker.runtime import SessionRuntime
 from worker.settings import Settings
 from worker.tools.frontend import FrontendBridge, reconcile
@@ -98,7 +98,31 @@ def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
         job_executor_type=JobExecutorType(settings.job_executor),
     )
     server.rtc_session(entrypoint, agent_name=settings.agent_name, on_request=accept_job)
+    watcher: dict[str, asyncio.Task[None]] = {}
+    server.once(
+        "worker_started", lambda: watcher.setdefault("task", asyncio.create_task(watch_roles(settings)))
+    )
     return server
+
+
+async def watch_roles(settings: Settings) -> None:
+    """In the worker's own process: load every saved edit and log what it did to each role.
+
+    Each valid version this loads goes into the store shared with job processes (see
+    `worker.roles._last_valid`), so a session started after an invalid edit still gets the last valid
+    version; each invalid edit is logged with its errors (by the registry) as soon as it is saved.
+    """
+    registry = RoleRegistry(settings.roles_dir)
+    try:
+        async for change in registry.watch():
+            if change.removed:
+                logger.warning("role %s was deleted: new sessions cannot use it", change.name)
+            elif change.ok:
+                logger.info(
+                    "role %s: version saved at %s in use for new sessions", change.name, _saved(change)
+                )
+    except Exception:  # a broken watcher must not take the worker down; sessions still read the files
+        logger.exception("watching %s for role edits failed", settings.roles_dir)
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -127,6 +151,12 @@ def _registry(ctx: JobContext, settings: Settings) -> RoleRegistry:
     if isinstance(registry, RoleRegistry) and registry.roles_dir == os.path.abspath(settings.roles_dir):
         return registry
     return RoleRegistry(settings.roles_dir)
+
+
+def _saved(change: RoleChange) -> str:
+    assert change.role is not None
+    newest = max((os.stat(f).st_mtime for f in change.role.files if os.path.exists(f)), default=0.0)
+    return time.strftime("%H:%M:%S", time.localtime(newest))
 
 
 async def accept_job(request: JobRequest) -> None:
@@ -343,7 +373,7 @@ def _watch_for_the_end(ctx: JobContext, session: AgentSession[Any], rt: SessionR
 
     @session.on("close")
     def _closed(ev: CloseEvent) -> None:
-        ended.setdefault("reason", ev.reason.value if not rt.ending else "end_session")
+        ended.setdefault("reason", rt.ending or ev.reason.value)
         ctx.shutdown(ended["reason"])
 
     @session.on("error")
@@ -461,7 +491,7 @@ async def _enforce_limits(session: AgentSession[Any], rt: SessionRuntime) -> Non
         logger.info("session limit reached: %s (%.0f s)", kind, limit_s, extra=rt.log_extra)
         event = {"type": "session_limit", "limit": kind, "limit_s": limit_s}
         await send_event(rt.local, event, to=rt.participant)
-        rt.ending = True
+        rt.ending = kind
         goodbye = session.generate_reply(instructions=f"{say} Say a short, friendly goodbye.")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(goodbye.wait_for_playout(), GOODBYE_GRACE_S)
@@ -473,7 +503,12 @@ async def _finish(rt: SessionRuntime, settings: Settings, reason: str, ended: di
     """Write the session report (log, and webhook when configured)."""
     for task in list(rt.background):
         task.cancel()
-    report = rt.record.finish(ended.get("reason", reason), load_prices(settings.prices_file))
+    try:
+        prices = load_prices(settings.prices_file)
+    except PriceTableError as exc:  # checked at start-up; edited since: the report must still go out
+        logger.warning("cost estimate from the built-in prices: %s", exc, extra=rt.log_extra)
+        prices = load_prices(None)
+    report = rt.record.finish(ended.get("reason", reason), prices)
     log_report(report)
     if settings.webhook_url:
         async with aiohttp.ClientSession() as http:

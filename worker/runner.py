@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
+import shutil
 import sys
 from typing import Any
 
@@ -74,6 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         # Job processes read their settings anew: make the mode's default explicit for them.
         os.environ["ROLECALL_LIVE_RELOAD"] = "true" if devmode else "false"
         settings = Settings.load()
+    _share_last_valid_roles()
     try:
         server = build_server(settings, devmode=devmode)
     except OSError as exc:
@@ -87,6 +90,17 @@ def _run(args: argparse.Namespace) -> int:
         args=proto.CliArgs(log_level=log_level, log_format="colored" if devmode else "json", dev=devmode),
     )
     return 0
+
+
+def _share_last_valid_roles() -> None:
+    """Give this worker's processes one store of last valid role versions, removed when it exits."""
+    from worker.roles._last_valid import STORE_DIR_ENV, create_store_dir
+
+    if os.environ.get(STORE_DIR_ENV):
+        return  # a parent (livekit-agents' dev-mode reloader) made one already
+    store = create_store_dir()
+    os.environ[STORE_DIR_ENV] = store
+    atexit.register(shutil.rmtree, store, True)
 
 
 def _connect(server: Any, settings: Settings, room: str, log_level: str) -> int:

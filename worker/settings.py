@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -122,6 +123,17 @@ class Settings:
     """YAML or JSON price table (USD per million tokens, per model) for the cost estimate; the
     built-in table is used when unset. Env: `ROLECALL_PRICES_FILE`."""
 
+    app_url: str = field(default="http://localhost:8080", metadata=_env("ROLECALL_APP_URL"))
+    """Base URL of the app backend that `http` tools call: a tool whose `url` is a path
+    (`/api/recipes/search`) posts to this URL plus the path, so one role file works on a laptop and in
+    `docker compose` (`http://web:8080`). Default `http://localhost:8080` (the web backend of
+    `make demo`). Env: `ROLECALL_APP_URL`."""
+
+    http_allowed_hosts: str = field(default="", metadata=_env("ROLECALL_HTTP_ALLOWED_HOSTS"))
+    """Comma-separated hosts that `http` tools may reach, whatever the role files say (a tool's own
+    `allowed_hosts` narrows this further). Empty: no limit beyond the role files. Env:
+    `ROLECALL_HTTP_ALLOWED_HOSTS`."""
+
     web_host: str = field(default="127.0.0.1", metadata=_env("ROLECALL_WEB_HOST"))
     """Interface the web backend binds. Default `127.0.0.1`. Env: `ROLECALL_WEB_HOST`."""
 
@@ -203,7 +215,26 @@ class Settings:
             ("http://", "https://", "ws://", "wss://")
         ):
             out.append(f"OPENAI_BASE_URL={self.openai_base_url}: expected an http(s):// or ws(s):// URL")
+        app = urlsplit(self.app_url)
+        if app.scheme not in ("http", "https") or not app.hostname or app.query or app.fragment:
+            out.append(f"ROLECALL_APP_URL={self.app_url}: expected an http:// or https:// URL like http://web:8080")
+        if self.prices_file is not None:
+            from worker.pricing import PriceTableError, load_prices
+
+            try:
+                load_prices(self.prices_file)
+            except PriceTableError as exc:
+                out.append(f"ROLECALL_PRICES_FILE: {exc}")
         return out
+
+    def allowed_http_hosts(self) -> frozenset[str] | None:
+        """`ROLECALL_HTTP_ALLOWED_HOSTS` as a set (lower case), or None when it is empty."""
+        hosts = {h.strip().lower() for h in self.http_allowed_hosts.split(",") if h.strip()}
+        return frozenset(hosts) if hosts else None
+
+    def http_tool_url(self, url: str) -> str:
+        """A role's `http` tool URL as called: a path is appended to `ROLECALL_APP_URL`."""
+        return self.app_url.rstrip("/") + url if url.startswith("/") else url
 
     def live_reload_enabled(self, devmode: bool) -> bool:
         """Whether running sessions follow role file edits."""

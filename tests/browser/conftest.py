@@ -2,8 +2,9 @@
 worker and the web backend serving the built demo; Debian's Chromium is driven by `run.mjs` (Node,
 playwright-core), one process per scenario.
 
-The worker and the backend serve a copy of `roles/` whose recipe search URL points at this backend's
-port (the committed role file says http://localhost:8080, which may be taken).
+The worker and the backend serve a copy of `roles/`; the worker's `ROLECALL_APP_URL` points the recipe
+search (a path in the role file) at this backend's free port, and
+`ROLECALL_HTTP_ALLOWED_HOSTS` allows only that host, as in `docker compose`.
 """
 
 from __future__ import annotations
@@ -119,8 +120,6 @@ def browser_stack(
     web_port = free_port()
     roles_dir = tmp / "roles"
     shutil.copytree(ROOT / "roles", roles_dir)
-    guide = roles_dir / "cooking-guide.yaml"
-    guide.write_text(guide.read_text().replace("http://localhost:8080/", f"http://localhost:{web_port}/"))
     scenario = Scenario.load(ROOT / "scenarios" / "demo.yaml")
     simulator = SimulatorThread(SimulatorConfig(port=0, scenario=scenario, speech="espeak")).start()
     agent_name = f"rolecall-browser-{uuid.uuid4().hex[:6]}"
@@ -131,6 +130,8 @@ def browser_stack(
         "ROLECALL_AGENT_NAME": agent_name,
         "ROLECALL_ROLES_DIR": str(roles_dir),
         "ROLECALL_TOOL_SECRET": TOOL_SECRET,
+        "ROLECALL_APP_URL": f"http://localhost:{web_port}",
+        "ROLECALL_HTTP_ALLOWED_HOSTS": "localhost",
     }
     worker = WorkerProcess(env, tmp / "worker.log").start()
     web = WebProcess({**env, "ROLECALL_WEB_STATIC_DIR": str(DEMO_DIST)}, web_port, tmp / "web.log").start()

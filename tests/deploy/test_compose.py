@@ -268,3 +268,50 @@ def test_livekit_server_accepts_the_config() -> None:
     )
     assert "could not parse" not in out.stdout + out.stderr
     assert "7880 - HTTP service" in out.stdout and "7881 - ICE/TCP" in out.stdout
+
+
+def _default(value: str, name: str) -> str:
+    m = re.fullmatch(r"\$\{" + name + r":-(.+)\}", value)
+    assert m, f"{name} should be ${{{name}:-default}}, found {value}"
+    return m.group(1)
+
+
+@pytest.mark.unit
+def test_http_tools_of_the_roles_reach_the_web_service_in_compose() -> None:
+    """Inside the worker's container `localhost` is the worker itself: role URLs must not point there."""
+    from urllib.parse import urlsplit
+
+    from worker.roles import HttpTool, RoleRegistry
+    from worker.web.app import create_app
+
+    s = services()
+    env = s["worker"]["environment"]
+    app_url = urlsplit(_default(env["ROLECALL_APP_URL"], "ROLECALL_APP_URL"))
+    assert app_url.hostname in s, "ROLECALL_APP_URL should name a compose service"
+    assert str(app_url.port) == s[app_url.hostname]["environment"]["ROLECALL_WEB_PORT"]
+    allowed = _default(env["ROLECALL_HTTP_ALLOWED_HOSTS"], "ROLECALL_HTTP_ALLOWED_HOSTS").split(",")
+    assert app_url.hostname in allowed
+
+    settings = Settings(
+        livekit_url="ws://x", livekit_api_key="k", livekit_api_secret="s", app_url=app_url.geturl()
+    )
+    routes = {
+        (r.method, r.resource.canonical)
+        for r in create_app(settings).router.routes()
+        if r.resource is not None
+    }
+    registry = RoleRegistry(ROOT / "roles")
+    checked = 0
+    for name in registry.names():
+        for tool in registry.get(name).tools:
+            if not isinstance(tool, HttpTool):
+                continue
+            url = urlsplit(settings.http_tool_url(tool.url))
+            assert url.hostname not in ("localhost", "127.0.0.1", "::1"), f"{name}.{tool.name}: {tool.url}"
+            assert url.hostname in allowed, f"{name}.{tool.name}: not in ROLECALL_HTTP_ALLOWED_HOSTS"
+            if url.hostname == app_url.hostname:
+                assert ("POST", url.path) in routes, (
+                    f"{name}.{tool.name}: the web backend has no POST {url.path}"
+                )
+            checked += 1
+    assert checked >= 1  # the cooking guide's find_recipes

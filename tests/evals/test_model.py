@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import re
+import wave
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,17 @@ def write(tmp_path: Path, text: str, name: str = "cooking-guide.yaml") -> str:
     path = evals / name
     path.write_text(text)
     return str(path)
+
+
+def wav(channels: int = 1, rate: int = 24000) -> bytes:
+    """A tenth of a second of silence as a WAV file."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\x00\x00" * (channels * rate // 10))
+    return out.getvalue()
 
 
 GOOD = """\
@@ -40,7 +54,7 @@ conversations:
 
 def test_a_valid_file_loads_with_the_role_from_the_file_name(tmp_path: Path) -> None:
     (tmp_path / "evals" / "clips").mkdir(parents=True)
-    (tmp_path / "evals" / "clips" / "yes.wav").write_bytes(b"RIFF")
+    (tmp_path / "evals" / "clips" / "yes.wav").write_bytes(wav())
     loaded = load_eval(write(tmp_path, GOOD))
     assert loaded.role == "cooking-guide"
     turn = loaded.spec.conversations[0].turns[0]
@@ -121,3 +135,23 @@ def test_the_shipped_evals_load() -> None:
     assert set(files) >= {"cooking-guide", "sommelier", "concierge"}
     for path in files.values():
         load_eval(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"not audio at all", "not a WAV stream"),
+        (wav(channels=2), "2 channels"),
+        (b"RIFF\x24\x00\x00\x00WAVE", "WAV stream without data"),
+    ],
+)
+def test_an_unusable_clip_is_an_error_naming_the_turn(tmp_path: Path, content: bytes, problem: str) -> None:
+    path = write(tmp_path, GOOD)
+    clip = Path(path).parent / "clips" / "yes.wav"
+    clip.parent.mkdir(parents=True, exist_ok=True)
+    clip.write_bytes(content)
+    with pytest.raises(EvalFileError) as info:
+        load_eval(path)
+    message = str(info.value)
+    assert re.search(r":11:\d+: conversations\[0\]\.turns\[1\]\.audio: clips/yes.wav: ", message), message
+    assert problem in message and "(expected a PCM16 mono WAV file)" in message

@@ -71,3 +71,23 @@ def test_report_paths() -> None:
     assert report_paths("out/evals") == (Path("out/evals.json"), Path("out/evals.md"))
     assert report_paths("out/evals.json") == (Path("out/evals.json"), Path("out/evals.md"))
     assert report_paths("out/e.v1") == (Path("out/e.v1.json"), Path("out/e.v1.md"))
+
+
+def test_a_run_with_a_problem_fails_the_eval_even_with_no_expectation_failing(tmp_path: Path) -> None:
+    """A turn that timed out (or an invalid simulator event) with `expect: []` must not exit 0."""
+    good = ExpectationResult("greets", 1, "reply contains 'hello'", "e.yaml:5", [Verdict(True)])
+    run = ConversationRun("greets", 0, [], ["user: hi"], Usage(), None)
+    result = EvalResult("e.yaml", "concierge", "offline", "gpt-realtime", [good], [run])
+    assert result.ok
+    run.problems.append("turn 2: no complete answer within 30 s")
+    run.failed = True
+    assert not result.ok
+    text = render_text([result])
+    assert "== e.yaml (role concierge, offline, gpt-realtime): FAILED" in text
+    assert "problem in greets (run 1): turn 2: no complete answer within 30 s" in text
+    assert "1/1 expectations passed in every run; 1 run(s) had problems" in text
+    data = to_json([result])
+    assert data["ok"] is False
+    assert data["files"][0]["runs"][0]["problems"] == ["turn 2: no complete answer within 30 s"]
+    _, md_path = write_reports([result], str(tmp_path / "r"))
+    assert "problem in greets: turn 2: no complete answer within 30 s" in md_path.read_text()

@@ -166,6 +166,14 @@ CASES = {
         tool("{kind: http, name: e, description: d, url: 'https://x', urll: 'https://y'}"),
         "roles/a.yaml:6:61: tools[0].urll: unknown key 'urll' (hint: did you mean 'url'?)",
     ),
+    "http path with a space": (
+        tool("{kind: http, name: e, description: d, url: '/api/a b'}"),
+        "roles/a.yaml:6:48: tools[0].url: expected a path like /api/recipes/search (no spaces, no #fragment)",
+    ),
+    "http url without host": (
+        tool("{kind: http, name: e, description: d, url: '//evil.test'}"),
+        "roles/a.yaml:6:48: tools[0].url: expected an http:// or https:// URL, found scheme '(none)'",
+    ),
     "http host not allowed": (
         tool("{kind: http, name: e, description: d, url: 'https://x.test/', allowed_hosts: [y.test]}"),
         "roles/a.yaml:6:5: tools[0]: url host 'x.test' is not in allowed_hosts (y.test)",

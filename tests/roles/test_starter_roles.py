@@ -47,7 +47,7 @@ def test_cooking_guide_tools(registry: RoleRegistry) -> None:
     }
     search = role.tool("find_recipes")
     assert isinstance(search, HttpTool)
-    assert search.url == "http://localhost:8080/api/recipes/search"
+    assert search.url == "/api/recipes/search"  # on ROLECALL_APP_URL, wherever the backend runs
     assert search.secret_env == "ROLECALL_TOOL_SECRET"
     assert "prompts/cooking-guide.md" in " ".join(role.files)
 

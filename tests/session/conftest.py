@@ -90,6 +90,21 @@ class Stack:
             and r.event["item"].get("call_id") in call_ids
         ]
 
+    async def wait_report(self, room: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The signed session-end report the worker POSTed to the app backend for `room`."""
+        import asyncio
+
+        def find() -> dict[str, Any] | None:
+            for r in self.app.received:
+                if r.path == "/hook" and isinstance(r.body, dict) and r.body.get("room") == room:
+                    return r.body
+            return None
+
+        async with asyncio.timeout(timeout):
+            while (report := find()) is None:
+                await asyncio.sleep(0.1)
+        return report
+
     async def wait_tool_output(self, tool: str, timeout: float = 20.0) -> str:
         import asyncio
 
@@ -105,9 +120,13 @@ def stack(livekit_server: LiveKitServer, tmp_path_factory: pytest.TempPathFactor
 
 
 def make_stack(
-    livekit_server: LiveKitServer, tmp_path_factory: pytest.TempPathFactory, **worker_env: str
+    livekit_server: LiveKitServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    mode: str = "dev",
+    **worker_env: str,
 ) -> Iterator[Stack]:
-    """The simulator, the app backend and a worker (with these extra settings) for one test module."""
+    """The simulator, the app backend and a worker (`dev` or `start`, with these extra settings)."""
     tmp = tmp_path_factory.mktemp("stack")
     roles_dir = tmp / "roles"
     shutil.copytree(ROOT / "roles", roles_dir)
@@ -130,7 +149,7 @@ def make_stack(
         "ROLECALL_WEBHOOK_SECRET": HTTP_SECRET,
         **worker_env,
     }
-    worker = WorkerProcess(env, tmp / "worker.log").start()
+    worker = WorkerProcess(env, tmp / "worker.log", mode=mode).start()
     yield Stack(livekit_server, simulator, worker, roles_dir, agent_name, app)
     worker.stop()
     simulator.call(app.stop())

@@ -76,6 +76,12 @@ async def test_model_connection_lost_for_good_tells_the_user_and_ends(stack: Sta
         assert event["code"] == "model_unavailable"
         assert "could not be restored" in event["message"]
         await ui.wait_for(lambda: ui.agent() is None, timeout=30, what="the agent to leave")
+        # Nothing said before the failure is lost: the report still holds both sides.
+        report = await stack.wait_report(ui.room_name)
+        assert report["end_reason"] == "model_error"
+        lines = [(t["speaker"], t["text"]) for t in report["transcript"]]
+        assert ("user", "are you there") in lines
+        assert any(who == "agent" and "Hello" in text for who, text in lines)
     finally:
         await ui.leave()
 
@@ -95,5 +101,8 @@ async def test_session_limit_idle_user_gets_a_goodbye_and_the_session_ends(stack
         )
         assert event == {"type": "session_limit", "limit": "idle", "limit_s": 5.0}
         await ui.wait_for(lambda: ui.agent() is None, timeout=30, what="the agent to leave")
+        report = await stack.wait_report(ui.room_name)
+        assert report["end_reason"] == "idle"
+        assert [t["text"] for t in report["transcript"]][:1] == ["Hi."]
     finally:
         await ui.leave()

@@ -61,7 +61,7 @@ async def test_standalone_server_serves_the_sdk() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "worker", "simulate", "--port", "0", "--log-level", "warning",
         "--scenario", str(REPO / "scenarios" / "demo.yaml"),
-        cwd=REPO, stdout=asyncio.subprocess.PIPE,
+        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
         assert proc.stdout is not None
@@ -80,3 +80,6 @@ async def test_standalone_server_serves_the_sdk() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), 10) == 0
+    assert proc.stderr is not None
+    logged = (await proc.stderr.read()).decode()
+    assert "does not validate" not in logged, logged  # every event it sent fits openai's types

@@ -85,3 +85,14 @@ async def test_hosts_outside_the_allowlist_are_refused(server: Any) -> None:
         ):
             await post_json(http, target, {}, CTX)
     assert seen == []
+
+
+async def test_hosts_outside_the_deployment_allowlist_are_refused(server: Any) -> None:
+    base, seen, _ = server
+    target = HttpTarget("t", f"{base}/echo", deployment_hosts=frozenset({"web"}))
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(HttpToolError, match=re.escape("host '127.0.0.1' is not allowed on this worker")):
+            await post_json(http, target, {}, CTX)
+        allowed = HttpTarget("t", f"{base}/echo", deployment_hosts=frozenset({"127.0.0.1"}))
+        assert await post_json(http, allowed, {"a": 1}, CTX)
+    assert len(seen) == 1

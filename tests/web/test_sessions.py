@@ -351,6 +351,28 @@ async def test_redispatch_refuses_when_an_agent_is_present(
         await agent.disconnect()
 
 
+async def test_redispatch_works_for_as_long_as_the_role_lets_a_session_last(
+    client: Client, livekit_server: LiveKitServer
+) -> None:
+    """The token's TTL (600 s) bounds joining; an hour-long cooking session can still get its agent back."""
+    body = await start(client)
+    claims = jwt.decode(body["token"], options={"verify_signature": False})
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+
+    def issued_ago(seconds: int) -> str:
+        nbf = now - seconds
+        return jwt.encode(
+            {**claims, "nbf": nbf, "exp": nbf + 600}, livekit_server.api_secret, algorithm="HS256"
+        )
+
+    # 20 minutes in: expired for joining, well inside cooking-guide's max_duration_s (3600).
+    resp = await client.post("/api/session/redispatch", headers=bearer(issued_ago(1200)))
+    assert resp.status == 200, await resp.json()
+    # Past the longest session the role (or its handoff targets) allows, plus the 300 s margin.
+    resp = await client.post("/api/session/redispatch", headers=bearer(issued_ago(3600 + 300 + 30)))
+    await error(resp, 401, "invalid_token", "/api/session/redispatch")
+
+
 async def test_redispatch_needs_a_valid_session_token(client: Client, livekit_server: LiveKitServer) -> None:
     body = await start(client)
     claims = jwt.decode(body["token"], options={"verify_signature": False})

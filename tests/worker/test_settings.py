@@ -83,3 +83,39 @@ def test_readme_documents_every_setting() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = [env for env in Settings.env_names().values() if f"`{env}`" not in readme]
     assert not missing, f"README's settings table lacks {missing}"
+
+
+def test_app_url_and_price_table_are_checked_at_start_up(tmp_path: Path) -> None:
+    bad_prices = tmp_path / "prices.yaml"
+    bad_prices.write_text("gpt-realtime: {text_in: cheap}\n")
+    with pytest.raises(SettingsError) as excinfo:
+        Settings.load(
+            {**BASE, "ROLECALL_APP_URL": "web:8080", "ROLECALL_PRICES_FILE": str(bad_prices)}, dotenv=None
+        )
+    problems = excinfo.value.problems
+    assert (
+        problems[0] == "ROLECALL_APP_URL=web:8080: expected an http:// or https:// URL like http://web:8080"
+    )
+    assert problems[1].startswith(f"ROLECALL_PRICES_FILE: {bad_prices}: gpt-realtime.text_in: ")
+    missing = tmp_path / "nowhere.yaml"
+    with pytest.raises(
+        SettingsError, match=r"ROLECALL_PRICES_FILE: .*nowhere\.yaml: cannot read price table"
+    ):
+        Settings.load({**BASE, "ROLECALL_PRICES_FILE": str(missing)}, dotenv=None)
+
+
+def test_http_tool_paths_go_to_the_app_url_and_hosts_can_be_limited() -> None:
+    s = Settings.load(
+        {
+            **BASE,
+            "ROLECALL_APP_URL": "http://web:8080/",
+            "ROLECALL_HTTP_ALLOWED_HOSTS": " Web, api.example.com ",
+        },
+        dotenv=None,
+    )
+    assert s.http_tool_url("/api/recipes/search") == "http://web:8080/api/recipes/search"
+    assert s.http_tool_url("https://api.example.com/x") == "https://api.example.com/x"
+    assert s.allowed_http_hosts() == frozenset({"web", "api.example.com"})
+    base_path = Settings.load({**BASE, "ROLECALL_APP_URL": "https://app.example.com/rolecall"}, dotenv=None)
+    assert base_path.http_tool_url("/api/x") == "https://app.example.com/rolecall/api/x"
+    assert Settings.load(BASE, dotenv=None).allowed_http_hosts() is None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,6 +30,9 @@ from worker.roles._report import validation_errors
 from worker.roles._yaml import Document, parse
 from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
 from worker.roles.models import ROLE_NAME, TOOL_NAME
+
+MAX_CLIP_BYTES = 50_000_000
+"""Audio turns are short utterances; a bigger file is a mistake (about 17 minutes at 24 kHz)."""
 
 EVALS_DIR = "evals"
 """Where eval files live, under the roles directory."""
@@ -273,7 +277,37 @@ def load_eval(path: str) -> LoadedEval:
                         field=field,
                     )
                 )
+                continue
+            problem = _clip_problem(full)
+            if problem:
+                errors.append(
+                    RoleValidationError(
+                        f"{turn.audio}: {problem} (expected a PCM16 mono WAV file)",
+                        file=display,
+                        line=line,
+                        column=column,
+                        field=field,
+                    )
+                )
     if errors:
         raise EvalFileError(errors)
     stem = os.path.basename(path).removesuffix(ROLE_SUFFIX)
     return LoadedEval(spec, file=display, role=spec.role or stem, evals_dir=evals_dir, doc=doc)
+
+
+def _clip_problem(path: str) -> str:
+    """Why the clip at `path` cannot be played into a session ('' when it can)."""
+    from worker.simulator.speech import parse_wav
+
+    try:
+        with open(path, "rb") as f:
+            pcm, rate = parse_wav(f.read(MAX_CLIP_BYTES + 1))
+    except (OSError, ValueError, struct.error) as exc:
+        return str(exc) or type(exc).__name__
+    if os.path.getsize(path) > MAX_CLIP_BYTES:
+        return f"larger than {MAX_CLIP_BYTES // 1_000_000} MB"
+    if not 8000 <= rate <= 96000:
+        return f"unsupported sample rate {rate}"
+    if pcm.size == 0:
+        return "no audio in it"
+    return ""

@@ -78,6 +78,7 @@ def render_text(results: Sequence[EvalResult], *, width: int = 110) -> str:
         for run in r.runs:
             if not run.failed:
                 continue
+            out += [f"   problem in {run.conversation} (run {run.repeat + 1}): {p}" for p in run.problems]
             out.append(f"   -- transcript: {run.conversation} (run {run.repeat + 1}) --")
             out += [f"     {line}" for line in run.transcript] or ["     (nothing was said)"]
         out.append("")
@@ -85,7 +86,10 @@ def render_text(results: Sequence[EvalResult], *, width: int = 110) -> str:
     failed = sum(1 for r in results for row in r.expectations if not row.ok)
     total = sum(len(r.expectations) for r in results)
     broken = sum(1 for r in results if r.errors)
+    troubled = sum(1 for r in results for run in r.runs if run.problems)
     summary = f"{total - failed}/{total} expectations passed in every run"
+    if troubled:
+        summary += f"; {troubled} run(s) had problems"
     if broken:
         summary += f"; {broken} file(s) could not run"
     out.append(summary)
@@ -131,6 +135,7 @@ def to_json(results: Sequence[EvalResult]) -> dict[str, Any]:
                         "conversation": run.conversation,
                         "repeat": run.repeat + 1,
                         "failed": run.failed,
+                        "problems": run.problems,
                         "usage": run.usage.model_dump(),
                         "cost_usd": run.cost_usd,
                         "transcript": run.transcript,
@@ -163,6 +168,7 @@ def to_markdown(results: Sequence[EvalResult]) -> str:
             out.append("")
         for run in r.runs:
             if run.failed:
+                out += [f"- problem in {_md(run.conversation)}: {_md(p)}" for p in run.problems]
                 out += [f"<details><summary>{_md(run.conversation)} (run {run.repeat + 1})</summary>", ""]
                 out += ["```", *run.transcript, "```", "", "</details>", ""]
     usage, cost = total_usage(results)

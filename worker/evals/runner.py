@@ -109,6 +109,9 @@ class ConversationRun:
     usage: Usage
     cost_usd: float | None
     failed: bool = False
+    problems: list[str] = field(default_factory=list)
+    """What went wrong outside the expectations (a turn that errored, events the simulator sent that
+    OpenAI's types reject); any problem fails the eval."""
 
 
 @dataclass
@@ -126,7 +129,11 @@ class EvalResult:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and all(e.ok for e in self.expectations)
+        return (
+            not self.errors
+            and all(e.ok for e in self.expectations)
+            and not any(run.problems for run in self.runs)
+        )
 
 
 def settings_from_env() -> RunOptions:
@@ -180,7 +187,8 @@ async def run_eval(loaded: LoadedEval, options: RunOptions) -> EvalResult:
                 )
                 row.verdicts.append(verdict)
                 run.failed = run.failed or not verdict.passed
-            run.failed = run.failed or any(t.error for t in run.turns)
+            run.problems[:0] = [f"turn {i + 1}: {t.error}" for i, t in enumerate(run.turns) if t.error]
+            run.failed = run.failed or bool(run.problems)
     return result
 
 
@@ -252,7 +260,10 @@ async def _run_conversation(
                 for call in turn.calls:
                     call.delivered = call.call_id in delivered
     cost = estimate_cost(record.model, record.usage, load_prices(options.prices_file))
-    return ConversationRun(name, repeat, turns, _transcript(record, turns), record.usage, cost)
+    run = ConversationRun(name, repeat, turns, _transcript(record, turns), record.usage, cost)
+    if sim is not None:  # the offline simulator holds itself to OpenAI's event types
+        run.problems += [f"simulator sent an invalid event: {v}" for v in sim.violations]
+    return run
 
 
 class _ClipInput(AudioInput):

@@ -242,7 +242,8 @@ class HttpTool(_Tool):
 
     kind: Literal["http"]
     url: str = Field(min_length=1)
-    """http or https URL, fixed here (never built from model output)."""
+    """http or https URL, fixed here (never built from model output); or a path (`/api/...`) on the
+    app backend named by the worker's `ROLECALL_APP_URL`."""
     secret_env: str | None = None
     """NAME of the environment variable holding the HMAC signing secret (never the secret itself)."""
     headers: dict[str, str] = Field(default_factory=dict)
@@ -257,13 +258,20 @@ class HttpTool(_Tool):
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
+        if value.startswith("/") and not value.startswith("//"):
+            if any(c.isspace() for c in value) or urlsplit(value).fragment:
+                raise ValueError("expected a path like /api/recipes/search (no spaces, no #fragment)")
+            return value
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https"):
             raise ValueError(
                 f"expected an http:// or https:// URL, found scheme {parts.scheme or '(none)'!r}"
             )
         if not parts.hostname:
-            raise ValueError("expected a URL with a host, e.g. https://api.example.com/recipes")
+            raise ValueError(
+                "expected a URL with a host (https://api.example.com/recipes) or a path on the app "
+                "backend (/api/recipes)"
+            )
         if parts.username or parts.password:
             raise ValueError("credentials in the URL are not allowed; use headers with ${ENV_NAME}")
         return value
@@ -301,6 +309,8 @@ class HttpTool(_Tool):
     @_model_validator(mode="after")
     def _check_allowed_hosts(self) -> HttpTool:
         host = urlsplit(self.url).hostname
+        if host is None:
+            return self  # a path: the host is the app backend's, checked when the tool is called
         if self.allowed_hosts is not None and host not in self.allowed_hosts:
             raise ValueError(f"url host {host!r} is not in allowed_hosts ({', '.join(self.allowed_hosts)})")
         return self

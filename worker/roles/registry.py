@@ -5,6 +5,10 @@ stats the role file and everything it was built from (prompt files, fragments, t
 targets) and reloads when any (mtime_ns, size, inode) changed. An unchanged role costs a few `stat`s.
 Files modified within `RACY_NS` of being read are reloaded on each `get` until that window has passed
 (git's "racily clean" rule), so an edit landing in the same mtime tick as a read is never missed.
+
+"The last valid version" is shared between processes through `LastValidStore`: a job process started
+after an invalid edit serves the version some other process (the worker's role watcher, the web backend,
+an earlier job) last loaded, instead of refusing a role the web backend still offers.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 import watchfiles
 
 from worker.roles._files import list_named
+from worker.roles._last_valid import STORE_DIR_ENV, LastValidStore
 from worker.roles.errors import InvalidRoleError, RoleError, UnknownRoleError
 from worker.roles.loader import RoleLoader, check_dir
 from worker.roles.models import ROLE_NAME, Role
@@ -97,8 +102,13 @@ class _Entry:
 class RoleRegistry:
     """Roles in one directory, by name; `get` always returns the latest valid version."""
 
-    def __init__(self, roles_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, roles_dir: str | os.PathLike[str] | None = None, *, store_dir: str | None = None
+    ) -> None:
         self.roles_dir = os.path.abspath(roles_dir if roles_dir is not None else default_roles_dir())
+        store_dir = store_dir if store_dir is not None else os.environ.get(STORE_DIR_ENV)
+        self._store = LastValidStore(store_dir, self.roles_dir) if store_dir else None
+        """Shared with the worker's other processes (see `worker.roles._last_valid`); None: this one only."""
         self._lock = threading.RLock()
         self._entries: dict[str, _Entry] = {}
         self._listing: dict[str, str] = {}
@@ -132,7 +142,8 @@ class RoleRegistry:
                 raise UnknownRoleError(str(name)[:80], sorted(self._files()), file=self.roles_dir)
             files = self._files()
             if name not in files:
-                self._entries.pop(name, None)
+                if self._entries.pop(name, None) is not None and self._store is not None:
+                    self._store.forget(name)
                 raise UnknownRoleError(name, sorted(files), file=self.roles_dir)
             entry = self._fresh(name, files[name])
             if entry.role is None:
@@ -197,6 +208,8 @@ class RoleRegistry:
             for name in list(self._entries):
                 if name not in files:
                     del self._entries[name]
+                    if self._store is not None:
+                        self._store.forget(name)
             snapshot = {}
             for name, path in files.items():
                 entry = self._fresh(name, path)
@@ -234,8 +247,14 @@ class RoleRegistry:
         stamps = {dep: _stamp(dep) for dep in result.dependencies}
         if result.role is not None:
             entry = _Entry(path, result.role, [], stamps, loaded_ns)
+            version_ns = max((s[0] for s in stamps.values() if s is not None), default=loaded_ns)
+            if self._store is not None:
+                self._store.save(result.role, version_ns)
         else:
-            last_valid = previous.role if previous is not None and previous.path == path else None
+            # The store holds the newest valid version any process loaded (this one's included).
+            last_valid = self._store.load(name) if self._store is not None else None
+            if last_valid is None and previous is not None and previous.path == path:
+                last_valid = previous.role
             entry = _Entry(path, last_valid, result.errors, stamps, loaded_ns)
             if previous is None or previous.errors != result.errors:
                 serving = "keeping the last valid version" if last_valid is not None else "not available"

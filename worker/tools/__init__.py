@@ -68,12 +68,13 @@ def _runner(spec: AnyTool, role: Role, rt: SessionRuntime, handoff: Callable[...
     if isinstance(spec, HttpTool):
         target = HttpTarget(
             tool_name=spec.name,
-            url=spec.url,
+            url=rt.settings.http_tool_url(spec.url),
             timeout_s=spec.timeout_s,
             max_response_bytes=spec.max_response_bytes,
             secret_env=spec.secret_env,
             headers=spec.headers,
             allowed_hosts=frozenset(spec.allowed_hosts) if spec.allowed_hosts is not None else None,
+            deployment_hosts=rt.settings.allowed_http_hosts(),
         )
 
         async def run_http(args: dict[str, Any], _: RunContext[Any]) -> str:
@@ -161,7 +162,7 @@ def end_session(ctx: RunContext[Any], rt: SessionRuntime) -> str:
     should the goodbye come as a speech of its own, that one is awaited too.
     """
     session = ctx.session
-    rt.ending = True
+    rt.ending = "end_session"
     loop = asyncio.get_running_loop()
     later: list[Any] = []
 

@@ -49,6 +49,9 @@ class HttpTarget:
     secret_env: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     allowed_hosts: frozenset[str] | None = None
+    """The tool's own `allowed_hosts`, from the role file."""
+    deployment_hosts: frozenset[str] | None = None
+    """`ROLECALL_HTTP_ALLOWED_HOSTS`: the operator's limit for every tool."""
 
 
 async def post_json(
@@ -58,6 +61,9 @@ async def post_json(
     host = urlsplit(target.url).hostname or ""
     if target.allowed_hosts is not None and host not in target.allowed_hosts:
         raise HttpToolError(f"host {host!r} is not in the allowed hosts for {target.tool_name}")
+    if target.deployment_hosts is not None and host.lower() not in target.deployment_hosts:
+        logger.warning("http tool %s: host %r is not in ROLECALL_HTTP_ALLOWED_HOSTS", target.tool_name, host)
+        raise HttpToolError(f"host {host!r} is not allowed on this worker")
     body = json.dumps(arguments, separators=(",", ":"), ensure_ascii=False).encode()
     headers = {
         "Content-Type": "application/json",

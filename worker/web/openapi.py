@@ -85,7 +85,10 @@ def spec(version: str = "0.1.0") -> dict[str, Any]:
                 "security": [{"sessionToken": []}],
                 "responses": {
                     "200": _json(m.RedispatchResponse, "a new dispatch was created"),
-                    "401": _error("unauthorized / invalid_token: missing, invalid or expired token"),
+                    "401": _error(
+                        "unauthorized / invalid_token: missing or invalid token, or older than its "
+                        "session can last"
+                    ),
                     "404": _error("unknown_role: the token's role no longer exists"),
                     "409": _error("agent_present: an agent participant is already in the room"),
                     "503": _error("role_unavailable or livekit_unavailable"),

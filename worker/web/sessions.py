@@ -24,7 +24,14 @@ from livekit import api
 from pydantic import ValidationError
 
 from worker.dispatch import DispatchRequest
-from worker.roles import InvalidRoleError, Role, RoleRegistry, RoleRenderError, UnknownRoleError
+from worker.roles import (
+    InvalidRoleError,
+    Role,
+    RoleError,
+    RoleRegistry,
+    RoleRenderError,
+    UnknownRoleError,
+)
 from worker.settings import Settings
 from worker.web.errors import ApiError
 from worker.web.models import SessionRequest, SessionResponse, TokenMetadata
@@ -37,6 +44,8 @@ ROOM_EMPTY_TIMEOUT_S = 300
 """A session room closes this long after its last participant left (or if nobody ever joins)."""
 TOKEN_LEEWAY = dt.timedelta(seconds=5)
 """Clock skew tolerated when verifying a token (livekit-api's default is a minute)."""
+REDISPATCH_MARGIN_S = 300
+"""How long after a session's longest possible end its token may still bring the agent back."""
 MICROPHONE = "microphone"
 LIVEKIT_ERRORS = (api.TwirpError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 """What a LiveKit server API call raises when the server is down, slow or refuses."""
@@ -139,13 +148,24 @@ class Sessions:
 
     # ------------------------------------------------------------------------------------ re-dispatch
 
-    def verify(self, authorization: str | None) -> tuple[str, str, TokenMetadata]:
-        """Room, identity and metadata from a session token in an `Authorization: Bearer` header."""
+    def verify(self, authorization: str | None) -> tuple[str, str, TokenMetadata, float]:
+        """Room, identity, metadata and issue time (`nbf`) of a session token in an `Authorization:
+        Bearer` header. Its expiry is not checked here: a token outlives its TTL for re-dispatch
+        (see `redispatch`)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthorized", "send the session token as 'Authorization: Bearer <token>'")
         try:
-            claims = self._verifier.verify(token.strip())
+            raw = jwt.decode(
+                token.strip(),
+                key=self.settings.livekit_api_secret,
+                issuer=self.settings.livekit_api_key,
+                algorithms=["HS256"],
+                leeway=TOKEN_LEEWAY.total_seconds(),
+                options={"verify_signature": True, "verify_exp": False, "require": ["exp", "nbf"]},
+            )
+            claims = self._verifier.verify(token.strip(), verify_signature=False)
+            issued = float(raw["nbf"])
         except Exception:  # PyJWT raises a family of errors; all mean the same to the caller
             raise ApiError(401, "invalid_token", "the session token is invalid or has expired") from None
         video = claims.video
@@ -161,12 +181,20 @@ class Sessions:
             metadata = TokenMetadata.model_validate(json.loads(claims.metadata))
         except (json.JSONDecodeError, ValidationError):
             raise ApiError(401, "invalid_token", "this token was not issued by POST /api/session") from None
-        return room, identity, metadata
+        return room, identity, metadata, issued
 
     async def redispatch(self, authorization: str | None) -> str:
-        """Dispatch the agent again into the token's room, unless an agent is already there."""
-        room, identity, metadata = self.verify(authorization)
-        await self.role(metadata.role)  # the allowlist may have changed since the token was minted
+        """Dispatch the agent again into the token's room, unless an agent is already there.
+
+        The page's token expires after `ROLECALL_TOKEN_TTL_S` (joining is then done), but its session
+        may run for the role's `limits.max_duration_s`: the token stays good for re-dispatch until the
+        longest session its role (or a role it hands off to) allows, plus `REDISPATCH_MARGIN_S`.
+        """
+        room, identity, metadata, issued = self.verify(authorization)
+        role = await self.role(metadata.role)  # the allowlist may have changed since the token was minted
+        usable_until = issued + await self._longest_session_s(role) + REDISPATCH_MARGIN_S
+        if dt.datetime.now(dt.UTC).timestamp() > usable_until:
+            raise ApiError(401, "invalid_token", "the session token is invalid or has expired")
         try:
             if await self._agent_present(room):
                 raise ApiError(409, "agent_present", "an agent is already in this room")
@@ -182,6 +210,22 @@ class Sessions:
             raise livekit_unavailable(exc) from None
         logger.info("session %s: agent re-dispatched (role %s) for %s", room, metadata.role, identity)
         return room
+
+    async def _longest_session_s(self, role: Role) -> float:
+        """The longest `max_duration_s` of `role` and every role it can hand the session to."""
+        seen, todo, longest = {role.name}, list(role.handoff_targets), role.limits.max_duration_s
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                target = await asyncio.to_thread(self.registry.get, name)
+            except RoleError:
+                continue
+            longest = max(longest, target.limits.max_duration_s)
+            todo.extend(target.handoff_targets)
+        return longest
 
     async def _agent_present(self, room: str) -> bool:
         try:
