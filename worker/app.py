@@ -49,7 +49,7 @@ from worker.model import build_realtime_model, input_frame_ms
 from worker.notify import report_error, send_event
 from worker.pricing import PriceTableError, Usage, load_prices
 from worker.report import SessionRecord, log_report, post_report
-from worker.roles import Role, RoleChange, RoleError, RoleRegistry
+from worker.roles import InvalidRoleError, Role, RoleChange, RoleError, RoleRegistry
 from worker.runtime import SessionRuntime
 from worker.settings import Settings
 from worker.tools.frontend import FrontendBridge, reconcile
@@ -62,6 +62,14 @@ GOODBYE_GRACE_S = 8.0
 REFUSAL_LINGER_S = 2.0
 """How long a refused job stays in the room so the page receives the reason."""
 
+
+PROCESS_START_TIMEOUT_S = 60.0
+"""How long a new job process may take to start and prewarm. livekit-agents gives 10 s and then kills
+it; on a saturated machine starting a process takes longer (`make soak` at 20 sessions on 2 cores:
+"error initializing process", and a user who is never greeted)."""
+PROCESS_SHUTDOWN_TIMEOUT_S = 30.0
+"""How long a job process may take to end: the session report and its webhook POST happen then
+(livekit-agents gives 10 s)."""
 
 LIVEKIT_TARGET_LOAD = 0.7
 """livekit-server stops sending jobs to a worker whose reported load reaches this (its default)."""
@@ -96,6 +104,8 @@ def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
         num_idle_processes=1 if devmode else settings.idle_processes,
         setup_fnc=prewarm,
         job_executor_type=JobExecutorType(settings.job_executor),
+        initialize_process_timeout=PROCESS_START_TIMEOUT_S,
+        shutdown_process_timeout=PROCESS_SHUTDOWN_TIMEOUT_S,
     )
     server.rtc_session(entrypoint, agent_name=settings.agent_name, on_request=accept_job)
     watcher: dict[str, asyncio.Task[None]] = {}
@@ -181,7 +191,9 @@ async def entrypoint(ctx: JobContext) -> None:
     except (DispatchError, RoleError) as exc:
         # The page gets the reason without server paths; the log gets the full error.
         code, message = "bad_dispatch", str(exc)
-        if isinstance(exc, RoleError):
+        if isinstance(exc, InvalidRoleError):  # its message quotes file paths: the log only
+            code, message = "role_error", f"role {exc.name!r} cannot be used right now (its file is invalid)"
+        elif isinstance(exc, RoleError):
             code = "unknown_role" if exc.field == "role" else "role_error"
             message = exc.message + (f" ({exc.hint})" if exc.hint else "")
         logger.error("refusing job: %s", exc, extra={**log_extra, "code": code})

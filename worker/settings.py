@@ -217,7 +217,9 @@ class Settings:
             out.append(f"OPENAI_BASE_URL={self.openai_base_url}: expected an http(s):// or ws(s):// URL")
         app = urlsplit(self.app_url)
         if app.scheme not in ("http", "https") or not app.hostname or app.query or app.fragment:
-            out.append(f"ROLECALL_APP_URL={self.app_url}: expected an http:// or https:// URL like http://web:8080")
+            out.append(
+                f"ROLECALL_APP_URL={self.app_url}: expected an http:// or https:// URL like http://web:8080"
+            )
         if self.prices_file is not None:
             from worker.pricing import PriceTableError, load_prices
 

@@ -106,7 +106,12 @@ async def test_sigterm_drains_the_worker(topo: Topology) -> None:
     assert code == 0
     assert "draining worker" in draining.log()
     assert "drain timed out" not in draining.log()
-    assert "session report:" in draining.log()  # the session ended normally and was reported
+    # The drained session ended normally, and its report holds the whole conversation.
+    (report,) = await topo.wait_reports(first.room)
+    said = [(t["speaker"], t["text"]) for t in report["transcript"]]
+    assert said[0][0] == "agent"  # the greeting
+    assert ("user", "are you still there") in said
+    assert any(who == "agent" and "are you still there" in text for who, text in said)
     await second.ui.leave()
 
 
@@ -168,4 +173,12 @@ async def test_sigkill_then_redispatch_continues_the_conversation(topo: Topology
     assert resumed, f"no resumed instructions in {len(updates)} session.update events"
     assert "remember the basil" in resumed[0]
     assert topo.worker_of(agent_job_id(ui)) is not victim
+    await ui.say_text("what about the basil")
+    await ui.wait_for(lambda: "what about the basil" in ui.agent_text(), 20, "the new agent's reply")
     await ui.leave()
+    # A killed process sends no report: what the first agent heard survives only as the transcript
+    # tail in the room metadata (above). The new agent's report covers the rest of the conversation.
+    (report,) = await topo.wait_reports(session.room)
+    said = [(t["speaker"], t["text"]) for t in report["transcript"]]
+    assert ("user", "what about the basil") in said
+    assert ("user", "remember the basil") not in said

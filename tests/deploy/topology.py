@@ -21,6 +21,7 @@ from typing import Any
 
 from livekit import api
 
+from tests.session.app_server import AppServer
 from tests.support.livekit_server import ROOT, LiveKitServer, free_port
 from tests.support.simulator_thread import SimulatorThread
 from tests.support.ui_participant import UIParticipant
@@ -28,6 +29,7 @@ from tests.support.worker_process import WebProcess, WorkerProcess
 from worker.simulator import SimulatorConfig
 
 TOOL_SECRET = "deploy-test-tool-secret"
+WEBHOOK_SECRET = "deploy-test-webhook-secret"
 
 
 def http_get(url: str, timeout: float = 3.0) -> tuple[int, Any]:
@@ -141,6 +143,8 @@ class Topology:
         self.simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone"))
         self.web_port = free_port()
         self.web: WebProcess | None = None
+        self.hook = AppServer(WEBHOOK_SECRET)
+        """The app backend's session-end webhook: every worker's reports arrive here."""
         self.env = {
             **livekit.env(),
             "ROLECALL_AGENT_NAME": self.agent_name,
@@ -159,7 +163,10 @@ class Topology:
 
     def start(self) -> Topology:
         self.simulator.start()
+        self.simulator.call(self.hook.start())
         self.env["OPENAI_BASE_URL"] = self.simulator.sim.base_url
+        self.env["ROLECALL_WEBHOOK_URL"] = f"http://127.0.0.1:{self.hook.port}/hook"
+        self.env["ROLECALL_WEBHOOK_SECRET"] = WEBHOOK_SECRET
         for w in self.workers:
             w.env = self.env
         try:
@@ -176,6 +183,7 @@ class Topology:
             w.stop()
         if self.web is not None:
             self.web.stop()
+        self.simulator.call(self.hook.stop())
         self.simulator.stop()
 
     # --- processes ------------------------------------------------------------------------------
@@ -217,6 +225,21 @@ class Topology:
             None,
             {"Authorization": f"Bearer {session.token}"},
         )
+
+    def reports(self, room: str) -> list[dict[str, Any]]:
+        """The signed session-end reports received for `room`, oldest first."""
+        found = [r for r in self.hook.received if isinstance(r.body, dict) and r.body.get("room") == room]
+        assert all(r.signature_ok for r in found)
+        return [r.body for r in found]
+
+    async def wait_reports(self, room: str, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.reports(room)) < count:
+            assert time.monotonic() < deadline, (
+                f"{len(self.reports(room))} report(s) for {room}, wanted {count}"
+            )
+            await asyncio.sleep(0.1)
+        return self.reports(room)
 
     async def room_metadata(self, room: str) -> str:
         async with self.livekit.api() as lk:

@@ -17,12 +17,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,17 @@ MIC_FRAME_MS = 40
 RAMP_S = 1.0
 """Seconds between session starts: users arrive one after another, and each arrival costs the worker
 a job start (a process, by default) on top of the running sessions."""
+USERS_PER_DRIVER = 5
+"""Simulated users per driver process. The livekit rtc SDK hands every FFI event to every subscriber of
+its process (each room, each audio stream, each pending request) through a Python filter, so one
+process with 20 rooms spends most of a core on that alone (py-spy); five per process keep the load
+generator small, and each driver has a GIL of its own."""
+PROBE_EVERY = 4
+"""Every 4th page decodes the agent's audio and times spoken replies by it; the others subscribe to it
+without decoding (their answers are seen on the transcript stream), which keeps the load generator's
+share of the two cores down without changing what the worker does."""
+HARD_STOP_S = 120.0
+"""A session still running this long after the soak's end is stopped (so the run always ends)."""
 
 
 @dataclass
@@ -55,7 +68,7 @@ class SessionStats:
     tool_calls: int = 0
     errors: list[str] = field(default_factory=list)
     reply_s: list[float] = field(default_factory=list)
-    """Spoken turn: end of the clip -> first agent audio after it."""
+    """Spoken turn: end of the clip -> first agent audio after it (probe pages only)."""
     tool_s: list[float] = field(default_factory=list)
     """Typed /call -> the page's RPC handler runs."""
 
@@ -64,8 +77,8 @@ class SessionStats:
 class Sample:
     at_s: float
     rss_mb: float
+    """The worker's whole process tree."""
     processes: int
-    sessions: int
 
 
 def tree(pid: int) -> list[psutil.Process]:
@@ -116,7 +129,7 @@ class Mic:
 
 
 async def run_session(
-    n: int, livekit: LiveKitServer, agent_name: str, clip: np.ndarray, until: float, stop: asyncio.Event
+    n: int, livekit: LiveKitServer, agent_name: str, clip: np.ndarray, until: float
 ) -> SessionStats:
     from livekit import api
 
@@ -128,7 +141,11 @@ async def run_session(
             api.CreateAgentDispatchRequest(agent_name=agent_name, room=room, metadata=meta)
         )
     ui = UIParticipant(
-        livekit, room, handlers={"show_card": lambda a: {"shown": a["title"]}}, audio_frame_ms=50
+        livekit,
+        room,
+        handlers={"show_card": lambda a: {"shown": a["title"]}},
+        audio_frame_ms=50,
+        decode_audio=n % PROBE_EVERY == 0,
     )
     mic_stop = asyncio.Event()
     mic_task: asyncio.Task[None] | None = None
@@ -141,7 +158,7 @@ async def run_session(
         mic_task = asyncio.create_task(mic.run(mic_stop))
         await ui.wait_for(lambda: "Hello" in ui.agent_text(), 60, "greeting")
         i = 0
-        while time.monotonic() < until and not stop.is_set():
+        while time.monotonic() < until:
             i += 1
             # Spoken turn: the simulator's VAD commits it after the clip and answers in audio.
             before = len([t for t in ui.transcripts if t.speaker != ui.identity])
@@ -188,6 +205,42 @@ async def run_session(
     return stats
 
 
+@dataclass(frozen=True)
+class DriverJob:
+    """What one driver process needs: which sessions to run, where, and when (monotonic clock, shared by
+    every process on the machine)."""
+
+    sessions: list[int]
+    livekit_port: int
+    api_key: str
+    api_secret: str
+    agent_name: str
+    start_at: float
+    ramp_s: float
+    until: float
+
+
+def drive(job: DriverJob) -> list[SessionStats]:
+    """In a driver process: run `job.sessions`, each starting at its turn of the ramp."""
+    livekit = LiveKitServer(port=job.livekit_port, api_key=job.api_key, api_secret=job.api_secret)
+    clip = _read_wav_24k(CLIP)
+
+    async def one(n: int) -> SessionStats:
+        await asyncio.sleep(max(0.0, job.start_at + n * job.ramp_s - time.monotonic()))
+        try:
+            async with asyncio.timeout(job.until + HARD_STOP_S - time.monotonic()):
+                return await run_session(n, livekit, job.agent_name, clip, job.until)
+        except TimeoutError:
+            return SessionStats(
+                f"soak-{n}", errors=[f"session {n} still running {HARD_STOP_S:.0f} s after the end"]
+            )
+
+    async def main() -> list[SessionStats]:
+        return list(await asyncio.gather(*(one(n) for n in job.sessions)))
+
+    return asyncio.run(main())
+
+
 async def soak(
     sessions: int,
     minutes: float,
@@ -215,6 +268,7 @@ async def soak(
             "ROLECALL_DISCONNECT_GRACE_S": "2",
             "ROLECALL_PARTICIPANT_TIMEOUT_S": "30",
             "ROLECALL_LIVE_RELOAD": "false",
+            "ROLECALL_HEALTH_PORT": "0",
             "TEST_HTTP_SECRET": HOOK_SECRET,
             "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{hook.port}/hook",
             "ROLECALL_WEBHOOK_SECRET": HOOK_SECRET,
@@ -223,11 +277,11 @@ async def soak(
         workdir / "worker.log",
         mode="start",
     )
-    clip = _read_wav_24k(CLIP)
     result: dict[str, Any] = {
         "sessions": sessions,
         "minutes": minutes,
         "ramp_s": ramp_s,
+        "driver_processes": max(1, -(-sessions // USERS_PER_DRIVER)),
         "worker_env": worker_env or {},
     }
     try:
@@ -242,32 +296,37 @@ async def soak(
         sim_tasks_before = simulator.call(_task_count())
         started = time.monotonic()
         until = started + minutes * 60
-        stop = asyncio.Event()
-        tasks = []
-        for n in range(sessions):
-            tasks.append(asyncio.create_task(run_session(n, livekit, agent_name, clip, until, stop)))
-            await asyncio.sleep(ramp_s)
-        samples: list[Sample] = []
-        hard_deadline = until + 120
-        cpu_s: dict[int, float] = {}
-        while not all(t.done() for t in tasks):
-            procs = tree(pid)
-            for proc in procs:
-                with contextlib.suppress(psutil.Error):
-                    times = proc.cpu_times()
-                    cpu_s[proc.pid] = times.user + times.system
-            samples.append(
-                Sample(
-                    round(time.monotonic() - started, 1),
-                    rss_mb(procs),
-                    len(procs),
-                    sum(not t.done() for t in tasks),
-                )
+        drivers = max(1, -(-sessions // USERS_PER_DRIVER))
+        jobs = [
+            DriverJob(
+                list(range(d, sessions, drivers)),
+                livekit.port,
+                livekit.api_key,
+                livekit.api_secret,
+                agent_name,
+                started + 2.0,  # the driver processes start first
+                ramp_s,
+                until,
             )
-            if time.monotonic() > hard_deadline:
-                stop.set()
-            await asyncio.sleep(5)
-        stats: list[SessionStats] = [t.result() for t in tasks]
+            for d in range(drivers)
+        ]
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(drivers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            tasks = [loop.run_in_executor(pool, drive, job) for job in jobs]
+            samples: list[Sample] = []
+            cpu_s: dict[int, float] = {}
+            while not all(t.done() for t in tasks):
+                procs = tree(pid)
+                for proc in procs:
+                    with contextlib.suppress(psutil.Error):
+                        times = proc.cpu_times()
+                        cpu_s[proc.pid] = times.user + times.system
+                samples.append(Sample(round(time.monotonic() - started, 1), rss_mb(procs), len(procs)))
+                await asyncio.wait(tasks, timeout=5)
+            results = [t.result() for t in tasks]
+        stats: list[SessionStats] = sorted(
+            (x for group in results for x in group), key=lambda x: int(x.room.split("-")[1])
+        )
         # Every session's signed report, with all its turns and tool calls.
         reports = await _reports(hook, [s.room for s in stats], timeout=60)
         for s in stats:

@@ -90,6 +90,16 @@ def test_planner_without_scenario_answers_from_the_users_words() -> None:
     assert p.transcript_for_audio("i2", 1500) == "(audio, 1.5 s)"
 
 
+def test_planner_says_the_words_a_response_asks_for_verbatim() -> None:
+    p = Planner()
+    asked = "Say exactly this, and nothing else: Welcome back, Ana."
+    assert p.without_input(asked) == Reply("Welcome back, Ana.")
+    assert p.without_input('Greet the user. Then say exactly: "Hi there."') == Reply("Hi there.")
+    assert p.without_input("Greet the user warmly.") == Reply(DEFAULT_GREETING)
+    # A scenario's greeting is the script: it wins.
+    assert Planner(Scenario.from_yaml(SCRIPT)).without_input(asked) == Reply("Hi!")
+
+
 def test_planner_matches_then_orders_then_falls_back() -> None:
     p = Planner(Scenario.from_yaml(SCRIPT))
     tools = ["start_timer"]

@@ -58,6 +58,10 @@ class UIParticipant:
     audio_frame_ms: int = 10
     """Size of the agent audio frames this page reads (larger: less CPU for a load generator, coarser
     timing)."""
+    decode_audio: bool = True
+    """Decode the agent's audio (for `audio_frames`, `audio_times`). A load generator may leave it off
+    in most of its pages: the audio still arrives (the worker's work is the same), only the page's
+    own Opus decoding is saved."""
     token: str | None = None
     """Join with this token (e.g. from `POST /api/session`) instead of one minted for `identity`."""
     room: rtc.Room = field(default_factory=rtc.Room)
@@ -183,7 +187,7 @@ class UIParticipant:
         self._spawn(read())
 
     def _on_track(self, track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
-        if track.kind == rtc.TrackKind.KIND_AUDIO:
+        if track.kind == rtc.TrackKind.KIND_AUDIO and self.decode_audio:
 
             async def count() -> None:
                 async for ev in rtc.AudioStream(

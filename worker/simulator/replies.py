@@ -7,6 +7,7 @@ starts, telling it what triggered the response: new user words, tool outputs, or
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -14,6 +15,8 @@ from worker.simulator.commands import CallCommand, CommandError, SayCommand, par
 from worker.simulator.scenario import Scenario, Step, Turn
 
 DEFAULT_GREETING = "Hello! This is the RoleCall simulator. How can I help you?"
+_VERBATIM = re.compile(r"\bsay exactly(?: this)?(?:, and nothing else)?:\s*(\S.*)", re.IGNORECASE | re.DOTALL)
+"""Per-response instructions that ask for exact words (RoleCall's `greeting: {say: ...}` does)."""
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,19 @@ class Planner:
             return self._checked(_from_step(self._pending_steps.popleft()), tools, tools_allowed)
         return Reply(_summary(outputs))
 
-    def without_input(self) -> Reply:
-        """The reply to a response with nothing new from the user (a greeting, usually)."""
+    def without_input(self, instructions: str = "") -> Reply:
+        """The reply to a response with nothing new from the user (a greeting, usually).
+
+        The scenario's greeting when it has one; else the words the response's own instructions ask
+        for verbatim ("Say exactly: ...", as a real model would comply); else a default greeting.
+        """
         greeting = self.scenario.greeting if self.scenario else None
-        return Reply(greeting or DEFAULT_GREETING)
+        if greeting:
+            return Reply(greeting)
+        verbatim = _VERBATIM.search(instructions)
+        if verbatim:
+            return Reply(verbatim.group(1).strip().strip('"'))
+        return Reply(DEFAULT_GREETING)
 
     def _match(self, text: str) -> Turn | None:
         if self.scenario is None:

@@ -583,8 +583,9 @@ class Session:
         items: list[JsonDict] = [
             i for i in given if isinstance(i, dict) and i.get("type") != "item_reference"
         ]
+        asked = str(params.get("instructions") or "")
         if not items:
-            return self.planner.without_input()
+            return self.planner.without_input(asked)
         last = items[-1]
         if (
             last.get("type") == "message"
@@ -613,4 +614,4 @@ class Session:
             outputs.insert(0, ToolOutput(name, str(item.get("output", ""))))
         if outputs:
             return self.planner.after_tools(outputs, tools, tools_allowed=allowed)
-        return self.planner.without_input()
+        return self.planner.without_input(asked)
