@@ -93,6 +93,7 @@ def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
     server = RoleCallServer(
         health_port=0 if devmode else settings.health_port,
         max_sessions=settings.max_sessions,
+        session_weight=LIVEKIT_TARGET_LOAD / settings.max_sessions,
         load_fnc=session_load,
         load_threshold=ServerEnvOption(dev_default=math.inf, prod_default=LIVEKIT_TARGET_LOAD),
         ws_url=settings.livekit_url,

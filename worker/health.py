@@ -47,8 +47,10 @@ class RoleCallServer(AgentServer):
     before anything starts (rather than a failure inside livekit-agents' run loop).
     """
 
-    def __init__(self, *, health_port: int, max_sessions: int, **kwargs: Any) -> None:
+    def __init__(self, *, health_port: int, max_sessions: int, session_weight: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.session_weight = session_weight
+        """The load one session adds (what `load_fnc` reports per active session)."""
         self._health_sock = socket.create_server(("", health_port))
         self.health_port: int = self._health_sock.getsockname()[1]
         """Port of the endpoint (a free one when constructed with 0)."""
@@ -59,6 +61,20 @@ class RoleCallServer(AgentServer):
 
     def _on_registered(self, *_: Any) -> None:
         self._registered = True
+
+    def _get_effective_load(self) -> float:
+        """The load including jobs accepted but not yet running, each weighing one session.
+
+        livekit-agents 1.8.9 weighs such a job at `load_threshold / num_idle_processes` while no job
+        runs: 0.7 with one warm process, so a single pending dispatch marks the worker full and
+        LiveKit holds every other dispatch back until its retry (seen in tests: a session that started
+        20 s late). A RoleCall session weighs `session_weight`, pending or running. (Private
+        attributes of `AgentServer`; without them, livekit-agents' own estimate stands.)
+        """
+        load, reserved = getattr(self, "_worker_load", None), getattr(self, "_reserved_slots", None)
+        if not isinstance(load, float | int) or not isinstance(reserved, int):
+            return float(super()._get_effective_load())
+        return float(load) + reserved * self.session_weight
 
     def health(self) -> HealthState:
         """The worker's state right now."""

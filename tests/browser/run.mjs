@@ -3,7 +3,7 @@
 // console, error}; pytest asserts on it.
 //
 //   APP_URL=http://localhost:PORT WAV=/tmp/pasta.wav ARTIFACTS=tests/artifacts/browser \
-//     node tests/browser/run.mjs voice|timer|handoff|failing-tool|hold
+//     node tests/browser/run.mjs voice|timer|handoff|failing-tool|kitchen-and-return|hold
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -145,6 +145,44 @@ try {
     result.observed.recipeTitle = await page.textContent('[data-testid="recipe-title"]');
     result.observed.connection = await page.textContent('[data-testid="connection"]');
     await shot("3-recovered");
+  } else if (scenario === "kitchen-and-return") {
+    // The kitchen UI the tools drive, then the agent drops out and the page brings it back.
+    await type("pasta");
+    await page.waitForSelector('[data-testid="recipe-title"]');
+    await type("yes, I have it");
+    await page.waitForSelector('[data-testid="ingredient"][data-checked="true"]');
+    await page.waitForSelector('[data-testid="step"][data-current="true"]');
+    result.observed.checked = await page.$$eval('[data-testid="ingredient"][data-checked="true"]', (els) =>
+      els.map((e) => e.querySelector(".ingredient-name")?.textContent ?? ""),
+    );
+    result.observed.currentStep = await page.$$eval('[data-testid="step"]', (els) =>
+      els.findIndex((e) => e.getAttribute("data-current") === "true") + 1,
+    );
+    await type('/call show_markdown {"title":"Tips","markdown":"**Salt** the water well.\\n\\n- taste it\\n- then add pasta"}');
+    await page.waitForSelector('[data-testid="note"] strong');
+    result.observed.noteTitle = await page.textContent('[data-testid="note-title"]');
+    result.observed.noteBold = await page.textContent('[data-testid="note"] strong');
+    result.observed.noteItems = await page.$$eval('[data-testid="note"] li', (els) => els.map((e) => e.textContent));
+    await shot("2-kitchen");
+    // pytest removes the agent from the room (as a crashed worker would leave it) once this file exists.
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(process.env.READY_FILE, "ready");
+    await page.waitForSelector('[data-testid="bring-back"]', { timeout: 60_000 });
+    result.observed.bannerWhileGone = await page.textContent('[data-testid="banner-message"]');
+    await shot("3-agent-left");
+    const before = (await agentLines()).length;
+    await page.click('[data-testid="bring-back"]');
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="transcript-line"][data-speaker="agent"]').length > n,
+      before,
+      { timeout: 60_000 },
+    );
+    await page.waitForSelector('[data-testid="banner"]', { state: "detached" });
+    await type("/say I am back with you.");
+    await waitForAgentText("I am back with you");
+    result.observed.recipeStillShown = await page.textContent('[data-testid="recipe-title"]');
+    result.observed.connection = await page.textContent('[data-testid="connection"]');
+    await shot("4-back");
   } else if (scenario === "hold") {
     // Stay connected while pytest acts on the room (e.g. an intruder calls the page's methods), until it
     // creates the file HOLD_FILE; then the agent's own tool calls must still work.

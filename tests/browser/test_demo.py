@@ -5,9 +5,12 @@ Screenshots land in tests/artifacts/browser/ (git-ignored).
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 
 import pytest
+from livekit import api
 
 from tests.browser.conftest import BrowserStack
 
@@ -59,3 +62,39 @@ def test_a_failing_handler_leaves_the_page_and_the_agent_working(browser_stack: 
     assert not [line for line in result["console"] if line.startswith("pageerror")]
     outputs = browser_stack.tool_outputs("show_recipe")
     assert any("does-not-exist" in out for out in outputs), outputs
+
+
+async def test_the_kitchen_ui_and_bringing_a_dropped_agent_back(
+    browser_stack: BrowserStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ready = tmp_path / "ready"
+    monkeypatch.setenv("READY_FILE", str(ready))
+    page = asyncio.create_task(asyncio.to_thread(browser_stack.run, "kitchen-and-return"))
+    async with asyncio.timeout(120):
+        while not ready.exists():
+            assert not page.done(), page.result()
+            await asyncio.sleep(0.2)
+    # The agent drops out, as when its worker dies: LiveKit removes it from the room.
+    async with browser_stack.livekit.api() as lk:
+        rooms = (await lk.room.list_rooms(api.ListRoomsRequest())).rooms
+        removed = []
+        for room in rooms:
+            listing = await lk.room.list_participants(api.ListParticipantsRequest(room=room.name))
+            for p in listing.participants:
+                if p.kind == api.ParticipantInfo.Kind.AGENT and room.name.startswith(
+                    "rolecall-cooking-guide-"
+                ):
+                    await lk.room.remove_participant(
+                        api.RoomParticipantIdentity(room=room.name, identity=p.identity)
+                    )
+                    removed.append(p.identity)
+    assert len(removed) == 1, removed
+    result = await page
+    seen = result["observed"]
+    assert seen["checked"] == ["spaghetti"]
+    assert seen["currentStep"] == 1
+    assert seen["noteTitle"] == "Tips" and seen["noteBold"] == "Salt"
+    assert seen["noteItems"] == ["taste it", "then add pasta"]
+    assert "agent" in seen["bannerWhileGone"].lower()
+    assert seen["recipeStillShown"] == "Spaghetti Carbonara"
+    assert seen["connection"] == "Live"

@@ -16,7 +16,14 @@ from worker.health import RoleCallServer
 
 def server(port: int = 0) -> RoleCallServer:
     return RoleCallServer(
-        health_port=port, max_sessions=3, ws_url="ws://127.0.0.1:1", api_key="k", api_secret="s" * 32
+        health_port=port,
+        max_sessions=3,
+        session_weight=0.7 / 3,
+        ws_url="ws://127.0.0.1:1",
+        api_key="k",
+        api_secret="s" * 32,
+        load_threshold=0.7,
+        num_idle_processes=1,
     )
 
 
@@ -33,6 +40,24 @@ def test_states(monkeypatch: pytest.MonkeyPatch) -> None:
         s._connecting = False
         s._connection_failed = True
         assert s.health().livekit == "failed"
+    finally:
+        s._health_sock.close()
+
+
+@pytest.mark.unit
+def test_a_pending_job_weighs_one_session_not_the_whole_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """livekit-agents' own estimate makes one pending job fill a worker with one warm process."""
+    monkeypatch.setattr(RoleCallServer, "active_jobs", property(lambda self: []))
+    s = server()
+    try:
+        s._draining = False
+        s._devmode = False  # set by run(): production thresholds
+        s._worker_load = 0.0
+        s._reserved_slots = 1
+        assert s._get_effective_load() == pytest.approx(0.7 / 3)
+        assert s._is_available()  # a second user arriving now is accepted at once
+        s._reserved_slots = 3
+        assert not s._is_available()  # three sessions are this worker's capacity
     finally:
         s._health_sock.close()
 

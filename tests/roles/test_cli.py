@@ -49,6 +49,24 @@ def test_check_missing_dir(roles_dir: Path, capsys: pytest.CaptureFixture[str]) 
     assert capsys.readouterr().err == "nowhere: roles directory not found\n"
 
 
+def test_check_flags_yml_files_the_worker_would_never_load(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("a.yaml", MINIMAL.format(name="a"))
+    write("sommelier.yml", MINIMAL.format(name="sommelier"))
+    assert main(["roles", "check", "roles"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "ok  a  (roles/a.yaml)",
+        "roles/sommelier.yml:1:1: role and fragment files end in .yaml; this file is not loaded "
+        "(hint: rename it to sommelier.yaml)",
+    ]
+
+
+def test_check_fails_on_a_folder_without_roles(roles_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["roles", "check", "roles"]) == 1
+    assert capsys.readouterr().err == "roles: no role files (*.yaml) found\n"
+
+
 def test_list(write: Write, capsys: pytest.CaptureFixture[str]) -> None:
     write("a.yaml", MINIMAL.format(name="a") + "tools:\n  - {kind: frontend, name: x, description: d}\n")
     write("broken.yaml", "name: [\n")

@@ -49,3 +49,6 @@ def test_load_never_raises(tmp_path: Path, data: str | bytes) -> None:
     assert (result.role is None) == bool(result.errors)
     for error in result.errors:
         assert str(error).startswith(result.file)
+        # A location a prompt author can jump to: a line and a column, both from 1.
+        assert error.line >= 1 and error.column >= 1, str(error)
+        assert str(error).startswith(f"{result.file}:{error.line}:{error.column}: "), str(error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 
 import numpy as np
@@ -346,3 +347,142 @@ async def test_create_right_after_cancel_starts_a_new_response(start_sim: StartS
         second = await c.until("response.created")
         assert second["response"]["id"] != first["response"]["id"]
         assert not [e for e in c.events if e["type"] == "error"]
+
+
+async def test_latency_knobs_hold_events_back_at_least_as_long_as_configured(start_sim: StartSim) -> None:
+    """Lower bounds only (the simulator's own clock): a knob that is ignored fails, a busy machine does not."""
+    faults = fast_faults(connect_delay=0.3, first_delta_delay=0.25, delta_interval=0.05)
+    sim = await start_sim(faults=faults)
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    async with connect(sim.ws_url, additional_headers=AUTH) as ws:
+        assert loop.time() - asked >= 0.3  # the handshake waited for connect_delay
+        c = RawClient(ws)
+        await c.send(
+            {"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"]}}
+        )
+        await c.send(user_text("one two three four five"))
+        await c.send({"type": "response.create"})
+        await c.until("response.done")
+    stamps = [(r.type, r.at) for r in sim.sent]
+    created = next(at for t, at in stamps if t == "response.created")
+    deltas = [at for t, at in stamps if t == "response.output_text.delta"]
+    assert len(deltas) >= 5
+    assert deltas[0] - created >= 0.25
+    gaps = [b - a for a, b in itertools.pairwise(deltas)]
+    assert min(gaps) >= 0.05 * 0.9  # asyncio.sleep may wake a hair early on some clocks
+
+
+async def test_audio_streams_in_real_time(start_sim: StartSim) -> None:
+    """audio_pace 1: a reply's audio takes at least as long to arrive as it lasts."""
+    sim = await start_sim(faults=fast_faults(audio_pace=1.0), speech="tone")
+    async with connect(sim.ws_url, additional_headers=AUTH) as ws:
+        c = RawClient(ws)
+        await c.send(user_text("a sentence that takes a couple of seconds to say out loud"))
+        await c.send({"type": "response.create"})
+        await c.until("response.done")
+    audio = [(r.at, r.event["delta"]) for r in sim.sent if r.type == "response.output_audio.delta"]
+    samples = sum(len(base64.b64decode(d)) // 2 for _, d in audio)
+    duration = samples / 24_000
+    assert duration > 1.0
+    # The last delta may be sent as soon as the one before it has played out.
+    last_chunk = len(base64.b64decode(audio[-1][1])) // 2 / 24_000
+    assert audio[-1][0] - audio[0][0] >= duration - last_chunk - audio_chunk_slack(audio)
+
+
+def audio_chunk_slack(audio: list[tuple[float, str]]) -> float:
+    """One delta's length: pacing may send a delta up to one delta ahead of real time."""
+    return len(base64.b64decode(audio[0][1])) // 2 / 24_000
+
+
+async def test_user_audio_in_an_item_must_be_base64(raw: RawClient, sim: Simulator) -> None:
+    item = {
+        "type": "conversation.item.create",
+        "event_id": "bad-audio",
+        "item": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_audio", "audio": "not base64!"}],
+        },
+    }
+    await raw.send(item)
+    err = await raw.until("error")
+    assert err["error"]["param"] == "item.content[0].audio" and err["error"]["event_id"] == "bad-audio"
+    pcm = base64.b64encode(np.zeros(2400, dtype="<i2").tobytes()).decode()
+    item["item"]["content"][0]["audio"] = pcm  # type: ignore[index]
+    item["event_id"] = "good-audio"
+    await raw.send(item)
+    added = await raw.until("conversation.item.added")
+    assert added["item"]["content"][0]["type"] == "input_audio"
+    assert "audio" not in added["item"]["content"][0]
+
+
+def _spoken(seconds: float = 0.6) -> list[str]:
+    """Silence, a loud burst, then silence, as 100 ms base64 appends."""
+    rng = np.random.default_rng(7)
+    pcm = np.concatenate(
+        [
+            np.zeros(2400 * 3, dtype=np.int16),
+            rng.integers(-8000, 8000, int(24000 * seconds)).astype(np.int16),
+            np.zeros(2400 * 8, dtype=np.int16),
+        ]
+    )
+    return [
+        base64.b64encode(pcm[i : i + 2400].astype("<i2").tobytes()).decode() for i in range(0, pcm.size, 2400)
+    ]
+
+
+async def _speak(c: RawClient) -> None:
+    for chunk in _spoken():
+        await c.send({"type": "input_audio_buffer.append", "audio": chunk})
+
+
+def _server_vad(**options: object) -> dict[str, object]:
+    detection = {"type": "server_vad", "silence_duration_ms": 300, **options}
+    return {
+        "type": "session.update",
+        "session": {
+            "type": "realtime",
+            "output_modalities": ["text"],
+            "audio": {"input": {"turn_detection": detection}},
+        },
+    }
+
+
+async def test_server_vad_without_create_response_commits_but_does_not_answer(raw: RawClient) -> None:
+    await raw.send(_server_vad(create_response=False))
+    await raw.until("session.updated")
+    await _speak(raw)
+    await raw.until("input_audio_buffer.committed")
+    await raw.send({"type": "conversation.item.retrieve", "item_id": "nope", "event_id": "marker"})
+    await raw.until("error")  # everything the speech caused has been sent by now
+    assert not [e for e in raw.events if e["type"] == "response.created"]
+
+
+async def test_server_vad_without_interrupt_response_lets_the_reply_finish(start_sim: StartSim) -> None:
+    sim = await start_sim(faults=fast_faults(delta_interval=0.05))
+    async with connect(sim.ws_url, additional_headers=AUTH) as ws:
+        c = RawClient(ws)
+        await c.send(_server_vad(interrupt_response=False, create_response=False))
+        await c.until("session.updated")
+        await c.send(user_text("please give me a fairly long answer with quite a few words in it"))
+        await c.send({"type": "response.create"})
+        await c.until("response.output_text.delta")
+        await _speak(c)  # the user talks over the reply
+        await c.until("input_audio_buffer.speech_started")
+        done = await c.until("response.done")
+        assert done["response"]["status"] == "completed"
+
+
+async def test_server_vad_interrupts_a_reply_by_default(start_sim: StartSim) -> None:
+    sim = await start_sim(faults=fast_faults(delta_interval=0.05))
+    async with connect(sim.ws_url, additional_headers=AUTH) as ws:
+        c = RawClient(ws)
+        await c.send(_server_vad(create_response=False))
+        await c.until("session.updated")
+        await c.send(user_text("please give me a fairly long answer with quite a few words in it"))
+        await c.send({"type": "response.create"})
+        await c.until("response.output_text.delta")
+        await _speak(c)
+        done = await c.until("response.done")
+        assert done["response"]["status"] == "cancelled"

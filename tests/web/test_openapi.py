@@ -97,3 +97,17 @@ def test_the_schemas_accept_good_bodies_and_refuse_bad_ones() -> None:
         assert_matches_openapi("/api/health", "get", 200, {"status": "bad"})
     with pytest.raises(AssertionError):
         assert_matches_openapi("/api/roles", "get", 200, {"roles": [{"name": "x"}]})
+
+
+def test_every_api_route_of_the_app_is_described() -> None:
+    """A route added to the app without a spec entry (or the reverse) fails here."""
+    from worker.settings import Settings
+    from worker.web.app import create_app
+
+    app = create_app(Settings(livekit_url="ws://x", livekit_api_key="k", livekit_api_secret="s"))
+    routes = {
+        (r.resource.canonical, r.method.lower())
+        for r in app.router.routes()
+        if r.resource is not None and r.resource.canonical.startswith("/api/") and r.method != "HEAD"
+    }
+    assert routes == EXPECTED

@@ -73,8 +73,9 @@ def _check(args: argparse.Namespace) -> int:
             print(error)
     for error in report.other_errors:
         print(error)
-    if not report.results:
+    if not report.results:  # the worker refuses to start without a role: so does the check
         print(f"{display_path(roles_dir)}: no role files (*.yaml) found", file=sys.stderr)
+        return 1
     return 0 if report.ok else 1
 
 

@@ -414,6 +414,19 @@ def check_dir(roles_dir: str | os.PathLike[str]) -> CheckReport:
                 hint="use lowercase letters, digits, - and _ (starting with a letter or digit, at most 64)",
             )
         )
+    for folder in (loader.roles_dir, os.path.join(loader.roles_dir, "fragments")):
+        # `.yml` is a common spelling, and a file the worker would silently never load.
+        for path in list_named(folder, ".yml")[0].values():
+            stem = os.path.basename(path).removesuffix(".yml")
+            other.append(
+                RoleValidationError(
+                    "role and fragment files end in .yaml; this file is not loaded",
+                    file=display_path(path),
+                    line=1,
+                    column=1,
+                    hint=f"rename it to {stem}{ROLE_SUFFIX}",
+                )
+            )
     for name in loader.fragment_files():
         other.extend(e for e in loader.check_fragment(name) if e not in reported)
     return CheckReport(results, other)

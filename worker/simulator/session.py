@@ -254,9 +254,17 @@ class Session:
             )
         item.update(id=item_id, object="realtime.item", status="completed")
         audio_ms = 0
-        for content in item.get("content") or []:
+        for index, content in enumerate(item.get("content") or []):
             if content.get("type") == "input_audio" and isinstance(content.get("audio"), str):
-                audio_ms += len(content["audio"]) * 3 // 4 // BYTES_PER_MS
+                try:
+                    decoded = base64.b64decode(content["audio"], validate=True)
+                except (binascii.Error, ValueError):
+                    raise ProtocolError(
+                        "Invalid 'audio': expected base64-encoded PCM16 audio.",
+                        param=f"item.content[{index}].audio",
+                        event_id=ev.event_id,
+                    ) from None
+                audio_ms += len(decoded) // BYTES_PER_MS
                 content.pop("audio")  # kept out of the record and of echoes
         if audio_ms:
             self._input_audio_ms[item_id] = audio_ms

@@ -26,7 +26,7 @@ export const DEFAULT_JOIN_TIMEOUT_MS = 20_000;
 export type RoleCallEvent =
   | { type: "role"; name: string; title: string }
   | { type: "error"; code: string; message: string }
-  | { type: "session_limit"; limit_s: number };
+  | { type: "session_limit"; limit: "max_duration" | "idle"; limit_s: number };
 
 /** The persona speaking now. */
 export interface ActiveRole {
@@ -79,8 +79,11 @@ export function parseEvent(text: string): RoleCallEvent | undefined {
       const code = str("code");
       return code === undefined ? undefined : { type: "error", code, message: str("message") ?? code };
     }
-    case "session_limit":
-      return typeof event["limit_s"] === "number" ? { type: "session_limit", limit_s: event["limit_s"] } : undefined;
+    case "session_limit": {
+      if (typeof event["limit_s"] !== "number") return undefined;
+      const limit = event["limit"] === "idle" ? "idle" : "max_duration";
+      return { type: "session_limit", limit, limit_s: event["limit_s"] };
+    }
     default:
       return undefined;
   }
@@ -261,10 +264,14 @@ export function watchAgentErrors(
   const off = onRoleCallEvent(room, (event) => {
     if (event.type === "error") set({ code: event.code, message: event.message, source: "agent" });
     if (event.type === "session_limit") {
-      const minutes = Math.round(event.limit_s / 60);
+      const minutes = Math.max(1, Math.round(event.limit_s / 60));
+      const span = `${minutes} minute${minutes === 1 ? "" : "s"}`;
       set({
         code: "session_limit",
-        message: `The session reached its time limit of ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+        message:
+          event.limit === "idle"
+            ? `The session ended after ${span} without hearing from you.`
+            : `The session reached its time limit of ${span}.`,
         source: "agent",
       });
     }

@@ -27,7 +27,16 @@ describe("parseEvent", () => {
       code: "model_unavailable",
       message: "down",
     });
-    expect(parseEvent('{"type":"session_limit","limit_s":600}')).toEqual({ type: "session_limit", limit_s: 600 });
+    expect(parseEvent('{"type":"session_limit","limit_s":600}')).toEqual({
+      type: "session_limit",
+      limit: "max_duration",
+      limit_s: 600,
+    });
+    expect(parseEvent('{"type":"session_limit","limit":"idle","limit_s":120}')).toEqual({
+      type: "session_limit",
+      limit: "idle",
+      limit_s: 120,
+    });
   });
 
   it.each(["nope", "[]", "null", '{"type":"role"}', '{"type":"other"}', '{"type":"session_limit","limit_s":"x"}'])(
@@ -148,9 +157,19 @@ describe("watchAgentErrors", () => {
     watchAgentErrors(room.asEventRoom, (e) => seen.push(e));
     room.connect();
     room.join("agent", ParticipantKind.AGENT);
-    await room.sendText(EVENTS_TOPIC, '{"type":"session_limit","limit_s":600}');
+    await room.sendText(EVENTS_TOPIC, '{"type":"session_limit","limit":"max_duration","limit_s":600}');
     expect(seen).toEqual([
       { code: "session_limit", message: "The session reached its time limit of 10 minutes.", source: "agent" },
+    ]);
+  });
+
+  it("says when the session ended for silence", async () => {
+    watchAgentErrors(room.asEventRoom, (e) => seen.push(e));
+    room.connect();
+    room.join("agent", ParticipantKind.AGENT);
+    await room.sendText(EVENTS_TOPIC, '{"type":"session_limit","limit":"idle","limit_s":120}');
+    expect(seen).toEqual([
+      { code: "session_limit", message: "The session ended after 2 minutes without hearing from you.", source: "agent" },
     ]);
   });
 
