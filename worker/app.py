@@ -71,6 +71,9 @@ PROCESS_SHUTDOWN_TIMEOUT_S = 30.0
 """How long a job process may take to end: the session report and its webhook POST happen then
 (livekit-agents gives 10 s)."""
 
+WORKER_SHUTDOWN = "parent process shutdown"
+"""The reason livekit-agents 1.8.9 gives a job the worker shuts down (drain limit reached, exit)."""
+
 LIVEKIT_TARGET_LOAD = 0.7
 """livekit-server stops sending jobs to a worker whose reported load reaches this (its default)."""
 
@@ -443,6 +446,7 @@ def _follow_the_user(ctx: JobContext, agent: RoleAgent, rt: SessionRuntime, sett
         logger.info(
             "user did not come back within %.0f s; ending", settings.disconnect_grace_s, extra=rt.log_extra
         )
+        rt.ending = rt.ending or "user_left"
         if rt.session is not None:
             rt.session.shutdown(drain=False)
 
@@ -521,7 +525,9 @@ async def _finish(rt: SessionRuntime, settings: Settings, reason: str, ended: di
     except PriceTableError as exc:  # checked at start-up; edited since: the report must still go out
         logger.warning("cost estimate from the built-in prices: %s", exc, extra=rt.log_extra)
         prices = load_prices(None)
-    report = rt.record.finish(ended.get("reason", reason), prices)
+    # The worker ending the job (drain limit, shutdown) closes the session "user_initiated" first.
+    end_reason = "worker_shutdown" if reason == WORKER_SHUTDOWN else ended.get("reason", reason)
+    report = rt.record.finish(end_reason, prices)
     log_report(report)
     if settings.webhook_url:
         async with aiohttp.ClientSession() as http:

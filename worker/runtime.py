@@ -46,7 +46,7 @@ class SessionRuntime:
     handoffs: int = 0
     tool_calls_this_turn: int = 0
     ending: str | None = None
-    """Why the session is ending on its own (`end_session`, `max_duration`, `idle`), once it is."""
+    """Why the session is ending (`end_session`, `max_duration`, `idle`, `user_left`), once it is."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     last_user_activity: float = field(default_factory=time.monotonic)
     """time.monotonic() of the user's last words (speech or text), for the idle limit."""

@@ -453,10 +453,17 @@ def main(argv: list[str] | None = None) -> int:
         "--executor", choices=("process", "thread"), default=None, help="ROLECALL_JOB_EXECUTOR for the worker"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak-latest.json")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep the logs (worker, livekit-server) in this new folder"
+    )
     args = parser.parse_args(argv)
     env = {"ROLECALL_JOB_EXECUTOR": args.executor} if args.executor else {}
-    with tempfile.TemporaryDirectory(prefix="rolecall-soak-") as tmp:
-        result = asyncio.run(soak(args.sessions, args.minutes, Path(tmp), args.ramp, env))
+    if args.keep is not None:
+        args.keep.mkdir(parents=True)
+        result = asyncio.run(soak(args.sessions, args.minutes, args.keep, args.ramp, env))
+    else:
+        with tempfile.TemporaryDirectory(prefix="rolecall-soak-") as tmp:
+            result = asyncio.run(soak(args.sessions, args.minutes, Path(tmp), args.ramp, env))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(summary_text(result))

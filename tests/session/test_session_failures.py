@@ -31,6 +31,8 @@ async def test_user_leaving_ends_the_session_after_the_grace_period(stack: Stack
         else:
             raise AssertionError("the agent stayed in the room after the user left")
     assert "user did not come back within 3 s; ending" in stack.worker.log()
+    report = await stack.wait_report(room)
+    assert report["end_reason"] == "user_left"
 
 
 async def test_user_coming_back_within_the_grace_period_keeps_the_session(stack: Stack) -> None:
