@@ -90,6 +90,11 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def reported_available(self) -> bool:
+        """False while the worker's last capacity message to LiveKit was "full"."""
+        log = self.log()
+        return log.rfind("marking as available") >= log.rfind("marking as unavailable")
+
     def sigterm(self) -> None:
         os.kill(self.pid, signal.SIGTERM)  # what `docker compose stop` sends to the container's process
 
@@ -199,10 +204,16 @@ class Topology:
         self.wait_idle()
 
     def wait_idle(self, timeout: float = 30.0) -> None:
-        """Until every worker reports no active session (earlier tests' jobs have ended)."""
+        """Until every worker has no active session and has told LiveKit it takes jobs again.
+
+        A worker that was full (MAX_SESSIONS) says "available" on its next status update; a dispatch
+        made before LiveKit hears it finds no worker and is retried only ~30 s later.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(w.active_sessions() == 0 for w in self.workers if w.running):
+            running = [w for w in self.workers if w.running]
+            if all(w.active_sessions() == 0 and w.reported_available() for w in running):
+                time.sleep(0.3)  # the status message's way to the server
                 return
             time.sleep(0.2)
         raise AssertionError(f"sessions still active: {[w.health() for w in self.workers]}")
