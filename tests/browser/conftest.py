@@ -9,6 +9,7 @@ search (a path in the role file) at this backend's free port, and
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from livekit import api
 
 from tests.support.livekit_server import ROOT, LiveKitServer, free_port
 from tests.support.simulator_thread import SimulatorThread
@@ -69,6 +71,26 @@ class BrowserStack:
             f"worker log tail:\n{self.worker.log()[-2500:]}\nweb log tail:\n{self.web.log()[-1500:]}"
         )
         return result
+
+    async def room_names(self) -> set[str]:
+        """The rooms that exist now (to tell a new page's room from earlier ones)."""
+        async with self.livekit.api() as lk:
+            return {r.name for r in (await lk.room.list_rooms(api.ListRoomsRequest())).rooms}
+
+    async def page_room(self, known: set[str], timeout: float = 90.0) -> tuple[str, str]:
+        """The new demo room (not in `known`) and its user's identity, once page and agent are in it."""
+        async with self.livekit.api() as lk, asyncio.timeout(timeout):
+            while True:
+                rooms = await lk.room.list_rooms(api.ListRoomsRequest())
+                for room in rooms.rooms:
+                    if room.name in known or not room.name.startswith("rolecall-cooking-guide-"):
+                        continue
+                    res = await lk.room.list_participants(api.ListParticipantsRequest(room=room.name))
+                    users = [p.identity for p in res.participants if p.identity.startswith("user-")]
+                    agents = [p for p in res.participants if p.kind == api.ParticipantInfo.Kind.AGENT]
+                    if users and agents:
+                        return room.name, users[0]
+                await asyncio.sleep(0.3)
 
     def function_calls(self, name: str) -> list[dict[str, Any]]:
         """The simulator's function calls of tool `name` (all connections)."""

@@ -69,8 +69,7 @@ async def test_the_kitchen_ui_and_bringing_a_dropped_agent_back(
 ) -> None:
     ready = tmp_path / "ready"
     monkeypatch.setenv("READY_FILE", str(ready))
-    async with browser_stack.livekit.api() as lk:
-        known = {r.name for r in (await lk.room.list_rooms(api.ListRoomsRequest())).rooms}
+    known = await browser_stack.room_names()
     page = asyncio.create_task(asyncio.to_thread(browser_stack.run, "kitchen-and-return"))
     async with asyncio.timeout(120):
         while not ready.exists():
@@ -78,15 +77,12 @@ async def test_the_kitchen_ui_and_bringing_a_dropped_agent_back(
             await asyncio.sleep(0.2)
     # The agent drops out, as when its worker dies: LiveKit removes it from this page's room (earlier
     # scenarios' rooms may still hold their agents for the grace period).
+    room, _ = await browser_stack.page_room(known)
     async with browser_stack.livekit.api() as lk:
-        rooms = [
-            r.name for r in (await lk.room.list_rooms(api.ListRoomsRequest())).rooms if r.name not in known
-        ]
-        assert len(rooms) == 1, rooms
-        listing = await lk.room.list_participants(api.ListParticipantsRequest(room=rooms[0]))
+        listing = await lk.room.list_participants(api.ListParticipantsRequest(room=room))
         agents = [p.identity for p in listing.participants if p.kind == api.ParticipantInfo.Kind.AGENT]
         assert len(agents) == 1, agents
-        await lk.room.remove_participant(api.RoomParticipantIdentity(room=rooms[0], identity=agents[0]))
+        await lk.room.remove_participant(api.RoomParticipantIdentity(room=room, identity=agents[0]))
     result = await page
     seen = result["observed"]
     assert seen["checked"] == ["spaghetti"]

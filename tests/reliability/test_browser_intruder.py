@@ -14,28 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from livekit import api, rtc
+from livekit import rtc
 
 from tests.browser.conftest import BrowserStack, browser_stack  # noqa: F401 - the fixture
-from tests.support.livekit_server import LiveKitServer
 
 pytestmark = pytest.mark.browser
-
-
-async def _page_in_a_room(livekit: LiveKitServer, known: set[str], timeout: float = 90.0) -> tuple[str, str]:
-    """The new demo room and its user's identity, once the page and the agent are both in it."""
-    async with livekit.api() as lk, asyncio.timeout(timeout):
-        while True:
-            rooms = await lk.room.list_rooms(api.ListRoomsRequest())
-            for room in rooms.rooms:
-                if room.name in known or not room.name.startswith("rolecall-cooking-guide-"):
-                    continue
-                res = await lk.room.list_participants(api.ListParticipantsRequest(room=room.name))
-                users = [p.identity for p in res.participants if p.identity.startswith("user-")]
-                agents = [p for p in res.participants if p.kind == api.ParticipantInfo.Kind.AGENT]
-                if users and agents:
-                    return room.name, users[0]
-            await asyncio.sleep(0.3)
 
 
 async def test_a_standard_participant_cannot_call_the_pages_handlers(
@@ -45,13 +28,12 @@ async def test_a_standard_participant_cannot_call_the_pages_handlers(
 ) -> None:
     hold = tmp_path / "release"
     monkeypatch.setenv("HOLD_FILE", str(hold))
-    async with browser_stack.livekit.api() as lk:
-        known = {r.name for r in (await lk.room.list_rooms(api.ListRoomsRequest())).rooms}
+    known = await browser_stack.room_names()
     page = asyncio.create_task(asyncio.to_thread(browser_stack.run, "hold"))
     intruder = rtc.Room()
     outcomes: dict[str, Any] = {}
     try:
-        room, user = await _page_in_a_room(browser_stack.livekit, known)
+        room, user = await browser_stack.page_room(known)
         await intruder.connect(browser_stack.livekit.url, browser_stack.livekit.token("intruder", room))
         for method, payload in [
             ("start_timer", {"label": "pwned", "seconds": 5}),

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import tempfile
+from typing import Any
 
 import pydantic
 
@@ -60,7 +61,7 @@ class LastValidStore:
         if path is None:
             return
         stored = self._read(path)
-        if stored is not None and stored[1] > version_ns:
+        if stored is not None and stored["version_ns"] > version_ns:
             return
         body = json.dumps({"format": FORMAT, "version_ns": version_ns, "role": role.model_dump_json()})
         try:
@@ -77,7 +78,13 @@ class LastValidStore:
         """The newest valid version of `name` any process stored, or None."""
         path = self._path(name)
         stored = self._read(path) if path is not None else None
-        return stored[0] if stored is not None else None
+        if stored is None:
+            return None
+        try:
+            return Role.model_validate_json(stored["role"])
+        except (ValueError, pydantic.ValidationError) as exc:
+            logger.warning("ignoring the stored last valid version %s: %s", path, exc)
+            return None
 
     def forget(self, name: str) -> None:
         """Drop the stored version of a role whose file was deleted."""
@@ -99,15 +106,22 @@ class LastValidStore:
             self._ready = True
         return os.path.join(self.directory, f"{name}.json")
 
-    def _read(self, path: str) -> tuple[Role, int] | None:
+    def _read(self, path: str) -> dict[str, Any] | None:
+        """The stored record (`version_ns`, `role` as JSON text), unvalidated: `save` needs only the
+        version, `load` validates the role."""
         try:
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
-            if data.get("format") != FORMAT:
-                return None
-            return Role.model_validate_json(data["role"]), int(data["version_ns"])
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, pydantic.ValidationError) as exc:
+        except (OSError, ValueError) as exc:
             logger.warning("ignoring the stored last valid version %s: %s", path, exc)
             return None
+        if (
+            isinstance(data, dict)
+            and data.get("format") == FORMAT
+            and isinstance(data.get("version_ns"), int)
+            and isinstance(data.get("role"), str)
+        ):
+            return data
+        return None

@@ -247,8 +247,8 @@ class RoleRegistry:
         stamps = {dep: _stamp(dep) for dep in result.dependencies}
         if result.role is not None:
             entry = _Entry(path, result.role, [], stamps, loaded_ns)
-            version_ns = max((s[0] for s in stamps.values() if s is not None), default=loaded_ns)
             if self._store is not None:
+                version_ns = max((s[0] for s in stamps.values() if s is not None), default=loaded_ns)
                 self._store.save(result.role, version_ns)
         else:
             # The store holds the newest valid version any process loaded (this one's included).
