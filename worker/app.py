@@ -30,7 +30,7 @@ from livekit.agents import (
     JobRequest,
     room_io,
 )
-from livekit.agents.llm import ChatMessage, RealtimeModelError
+from livekit.agents.llm import ChatMessage
 from livekit.agents.metrics import LLMModelUsage
 from livekit.agents.voice.events import (
     CloseEvent,
@@ -41,17 +41,21 @@ from livekit.agents.voice.events import (
 )
 from livekit.agents.worker import ServerEnvOption
 
-from worker.agent import RoleAgent
+from worker._livekit_compat import WORKER_SHUTDOWN_REASON, operator_session_host
+from worker.agent import RoleAgent, quoted_note
+from worker.chat import ChatInput
 from worker.continuity import TranscriptSaver, summary_from_metadata
 from worker.dispatch import DispatchError, DispatchRequest
 from worker.health import RoleCallServer
 from worker.model import build_realtime_model, input_frame_ms
 from worker.notify import report_error, send_event
-from worker.pricing import PriceTableError, Usage, load_prices
+from worker.pricing import Price, PriceTableError, Usage, estimate_cost, load_prices
 from worker.report import SessionRecord, log_report, post_report
 from worker.roles import InvalidRoleError, Role, RoleChange, RoleError, RoleRegistry
 from worker.runtime import SessionRuntime
 from worker.settings import Settings
+from worker.surface import allowed_surface, enforce_surface
+from worker.tools.egress import EgressPolicy, client_session
 from worker.tools.frontend import FrontendBridge, reconcile
 
 logger = logging.getLogger("rolecall.session")
@@ -71,14 +75,12 @@ PROCESS_SHUTDOWN_TIMEOUT_S = 30.0
 """How long a job process may take to end: the session report and its webhook POST happen then
 (livekit-agents gives 10 s)."""
 
-WORKER_SHUTDOWN = "parent process shutdown"
-"""The reason livekit-agents 1.8.9 gives a job the worker shuts down (drain limit reached, exit)."""
 
 LIVEKIT_TARGET_LOAD = 0.7
 """livekit-server stops sending jobs to a worker whose reported load reaches this (its default)."""
 
 
-def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
+def build_server(settings: Settings, *, devmode: bool) -> RoleCallServer:
     """The livekit-agents server that runs `entrypoint` for every dispatch to our agent name.
 
     The load reported to LiveKit is active sessions over `max_sessions`, scaled to LiveKit's target
@@ -94,6 +96,7 @@ def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
         return min(1.0, LIVEKIT_TARGET_LOAD * len(server.active_jobs) / settings.max_sessions)
 
     server = RoleCallServer(
+        health_host=settings.health_host,
         health_port=0 if devmode else settings.health_port,
         max_sessions=settings.max_sessions,
         session_weight=LIVEKIT_TARGET_LOAD / settings.max_sessions,
@@ -103,6 +106,7 @@ def build_server(settings: Settings, *, devmode: bool) -> AgentServer:
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret,
         port=0,
+        max_retry=settings.livekit_max_retry,
         drain_timeout=settings.drain_timeout_s,
         # One warm job process in dev too: a dispatch need not wait for a process to start.
         num_idle_processes=1 if devmode else settings.idle_processes,
@@ -126,7 +130,7 @@ async def watch_roles(settings: Settings) -> None:
     `worker.roles._last_valid`), so a session started after an invalid edit still gets the last valid
     version; each invalid edit is logged with its errors (by the registry) as soon as it is saved.
     """
-    registry = RoleRegistry(settings.roles_dir)
+    registry = RoleRegistry(settings.roles_dir, policy=settings.role_policy())
     try:
         async for change in registry.watch():
             if change.removed:
@@ -146,7 +150,8 @@ def prewarm(proc: JobProcess) -> None:
     `make bench`: a cold lookup is about 25 ms on the greeting's critical path).
     """
     try:
-        registry = RoleRegistry(Settings.load().roles_dir)
+        loaded = Settings.load()
+        registry = RoleRegistry(loaded.roles_dir, policy=loaded.role_policy())
         for name in registry.names():
             with contextlib.suppress(RoleError):
                 registry.get(name)
@@ -164,7 +169,7 @@ def _registry(ctx: JobContext, settings: Settings) -> RoleRegistry:
     registry = ctx.proc.userdata.get(_REGISTRY)
     if isinstance(registry, RoleRegistry) and registry.roles_dir == os.path.abspath(settings.roles_dir):
         return registry
-    return RoleRegistry(settings.roles_dir)
+    return RoleRegistry(settings.roles_dir, policy=settings.role_policy())
 
 
 def _saved(change: RoleChange) -> str:
@@ -214,7 +219,7 @@ async def entrypoint(ctx: JobContext) -> None:
     session: AgentSession[Any] = AgentSession(
         llm=model, vad=None, turn_handling={"turn_detection": "realtime_llm"}, user_away_timeout=None
     )
-    http = aiohttp.ClientSession()
+    http = client_session(EgressPolicy.from_settings(settings))  # http tools: public addresses only
     ctx.add_shutdown_callback(http.close)
     first = request.participant or await _first_user(ctx, settings.participant_timeout_s)
     if first is None:
@@ -253,7 +258,9 @@ async def entrypoint(ctx: JobContext) -> None:
     # A replacement agent (the previous one's worker died) continues the conversation it finds.
     earlier = request.summary or summary_from_metadata(ctx.room.metadata)
     note = (
-        f"You are resuming a conversation an earlier agent had with this user:\n{earlier}" if earlier else ""
+        quoted_note("You are resuming a conversation an earlier agent had with this user.", earlier)
+        if earlier
+        else ""
     )
     agent = RoleAgent(role, rendered, rt, arrival_note=note, greet=False)
     await session.start(
@@ -263,11 +270,18 @@ async def entrypoint(ctx: JobContext) -> None:
             participant_identity=participant_identity,
             close_on_disconnect=False,
             audio_input=room_io.AudioInputOptions(
-                frame_size_ms=input_frame_ms(settings), auto_gain_control=settings.auto_gain_control
+                frame_size_ms=input_frame_ms(settings),
+                auto_gain_control=settings.auto_gain_control,
+                pre_connect_audio=False,  # no page sends it; one byte-stream topic fewer to serve
             ),
+            text_input=False,  # typed chat is served by `worker.chat`, capped
         ),
         record=False,
+        # livekit-agents' session host answers anyone in the room on `lk.agent.session` with the
+        # rendered instructions, the chat history and injected turns: never on for a user's room.
+        session_host=False,
     )
+    await _serve_the_room(ctx, session, rt, settings)
 
     # 3. The user, their page's tools, the greeting.
     _follow_the_user(ctx, agent, rt, settings)
@@ -288,6 +302,32 @@ async def entrypoint(ctx: JobContext) -> None:
 
 
 # --- helpers, in the order the flow uses them ------------------------------------------------------
+
+
+async def _serve_the_room(
+    ctx: JobContext, session: AgentSession[Any], rt: SessionRuntime, settings: Settings
+) -> None:
+    """Typed chat (capped), the operator's session host if configured, and nothing else.
+
+    What the agent participant serves is then checked against `worker.surface`'s allowlist, so a
+    handler a framework upgrade adds by default is logged and removed rather than silently reachable.
+    """
+
+    async def refuse(reason: str, message: str) -> None:
+        await send_event(
+            rt.local, {"type": "input_refused", "reason": reason, "message": message}, to=rt.participant
+        )
+
+    chat = ChatInput(ctx.room, session, rt.participant, refuse, rt.log_extra)
+    chat.start()
+    ctx.add_shutdown_callback(chat.aclose)
+    host = settings.session_host_identity
+    if host and host != rt.participant:
+        operator = operator_session_host(ctx.room, host, session)
+        await operator.start()
+        ctx.add_shutdown_callback(operator.aclose)
+        logger.info("session host serves %s only", host, extra=rt.log_extra)
+    enforce_surface(ctx.room, allowed_surface(session_host=bool(host)), rt.log_extra)
 
 
 def request_participant(metadata: str) -> str | None:
@@ -400,9 +440,8 @@ def _watch_for_the_end(ctx: JobContext, session: AgentSession[Any], rt: SessionR
         if recoverable or "reason" in ended:
             return
         ended["reason"] = "model_error"
+        # The provider's own text (quota, organisation, request ids) stays in the log above.
         message = "The voice model connection was lost and could not be restored. Please start a new session."
-        if isinstance(err, RealtimeModelError):
-            message += f" ({_describe(err)})"
 
         async def stop() -> None:
             await report_error(rt.local, "model_unavailable", message, to=rt.participant)
@@ -491,23 +530,39 @@ async def _live_reload(registry: RoleRegistry, session: AgentSession[Any], rt: S
 
 
 async def _enforce_limits(session: AgentSession[Any], rt: SessionRuntime) -> None:
-    """End the session at the active role's `max_duration_s`, or after `idle_timeout_s` of user silence."""
+    """End the session at the active role's `max_duration_s`, after `idle_timeout_s` of user silence, or
+    once its estimated cost reaches `max_cost_usd`."""
     started = time.monotonic()
+    prices = _prices(rt)
+    unpriced_warned = False
     while True:
         await asyncio.sleep(LIMIT_CHECK_INTERVAL_S)
         current = session.current_agent
         if not isinstance(current, RoleAgent) or rt.ending:
             continue
         limits, now = current.role.limits, time.monotonic()
+        cost = estimate_cost(rt.record.model, rt.record.usage, prices) if limits.max_cost_usd else None
+        event: dict[str, Any]
         if now - started >= limits.max_duration_s:
-            kind, limit_s, say = "max_duration", limits.max_duration_s, "The session time is up."
+            kind, say = "max_duration", "The session time is up."
+            event = {"limit_s": limits.max_duration_s}
         elif limits.idle_timeout_s is not None and now - rt.last_user_activity >= limits.idle_timeout_s:
-            kind, limit_s, say = "idle", limits.idle_timeout_s, "The user has been silent for a long time."
+            kind, say = "idle", "The user has been silent for a long time."
+            event = {"limit_s": limits.idle_timeout_s}
+        elif limits.max_cost_usd is not None and cost is not None and cost >= limits.max_cost_usd:
+            kind, say = "budget", "This session has used its budget."
+            event = {"limit_usd": limits.max_cost_usd}
         else:
+            if limits.max_cost_usd is not None and cost is None and not unpriced_warned:
+                unpriced_warned = True
+                logger.warning(
+                    "max_cost_usd cannot be enforced: the price table has no entry for model %s",
+                    rt.record.model,
+                    extra=rt.log_extra,
+                )
             continue
-        logger.info("session limit reached: %s (%.0f s)", kind, limit_s, extra=rt.log_extra)
-        event = {"type": "session_limit", "limit": kind, "limit_s": limit_s}
-        await send_event(rt.local, event, to=rt.participant)
+        logger.info("session limit reached: %s (%s)", kind, event, extra=rt.log_extra)
+        await send_event(rt.local, {"type": "session_limit", "limit": kind, **event}, to=rt.participant)
         rt.ending = kind
         goodbye = session.generate_reply(instructions=f"{say} Say a short, friendly goodbye.")
         with contextlib.suppress(TimeoutError):
@@ -520,18 +575,23 @@ async def _finish(rt: SessionRuntime, settings: Settings, reason: str, ended: di
     """Write the session report (log, and webhook when configured)."""
     for task in list(rt.background):
         task.cancel()
-    try:
-        prices = load_prices(settings.prices_file)
-    except PriceTableError as exc:  # checked at start-up; edited since: the report must still go out
-        logger.warning("cost estimate from the built-in prices: %s", exc, extra=rt.log_extra)
-        prices = load_prices(None)
+    prices = _prices(rt)
     # The worker ending the job (drain limit, shutdown) closes the session "user_initiated" first.
-    end_reason = "worker_shutdown" if reason == WORKER_SHUTDOWN else ended.get("reason", reason)
+    end_reason = "worker_shutdown" if reason == WORKER_SHUTDOWN_REASON else ended.get("reason", reason)
     report = rt.record.finish(end_reason, prices)
     log_report(report)
     if settings.webhook_url:
         async with aiohttp.ClientSession() as http:
             await post_report(http, settings.webhook_url, settings.webhook_secret, report)
+
+
+def _prices(rt: SessionRuntime) -> dict[str, Price]:
+    """The operator's price table, or the built-in one if it has become unreadable."""
+    try:
+        return load_prices(rt.settings.prices_file)
+    except PriceTableError as exc:  # checked at start-up; edited since: limits and reports still work
+        logger.warning("cost estimate from the built-in prices: %s", exc, extra=rt.log_extra)
+        return load_prices(None)
 
 
 def _track(rt: SessionRuntime, task: asyncio.Task[Any]) -> None:

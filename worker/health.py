@@ -8,8 +8,9 @@ on the health port instead and moves livekit-agents' own to a free port.
 
 "Connected" means registered with the LiveKit server right now: a `worker_registered` event was seen
 and the connection task is not reconnecting. That state is read from the `AgentServer`'s private
-`_connecting` / `_connection_failed` flags (livekit-agents 1.8.9 has no public signal for a lost
-connection); `tests/deploy/test_worker_health.py` stops a real LiveKit server to hold this to account.
+`_connecting` / `_connection_failed` flags through `worker._livekit_compat.registration` (livekit-agents
+1.8.9 has no public signal for a lost connection); `tests/deploy/test_worker_health.py` stops a real
+LiveKit server to hold this to account.
 
 A draining worker (SIGTERM) stays healthy: it still serves its sessions and takes no new ones.
 """
@@ -22,7 +23,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from aiohttp import web
-from livekit.agents import AgentServer
+
+from worker._livekit_compat import LoadAwareServer, registration
 
 logger = logging.getLogger("rolecall.health")
 
@@ -40,18 +42,29 @@ class HealthState:
     reason: str = ""
 
 
-class RoleCallServer(AgentServer):
-    """An `AgentServer` that also serves RoleCall's health endpoint for as long as it runs.
+class RoleCallServer(LoadAwareServer):
+    """An `AgentServer` that also serves RoleCall's health endpoint for as long as it runs (and counts a
+    pending job as one session in its load: `worker._livekit_compat.LoadAwareServer`).
 
     The port is bound here, at construction, so a taken port is an `OSError` the command line reports
     before anything starts (rather than a failure inside livekit-agents' run loop).
     """
 
-    def __init__(self, *, health_port: int, max_sessions: int, session_weight: float, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        health_host: str,
+        health_port: int,
+        max_sessions: int,
+        session_weight: float,
+        **kwargs: Any,
+    ) -> None:
+        # livekit-agents' own status server (`/`, `/worker`: agent name, version, jobs, load) binds every
+        # interface by default; nothing outside needs it, RoleCall's endpoint below is the health check.
+        super().__init__(host="127.0.0.1", **kwargs)
         self.session_weight = session_weight
         """The load one session adds (what `load_fnc` reports per active session)."""
-        self._health_sock = socket.create_server(("", health_port))
+        self._health_sock = socket.create_server((health_host, health_port))
         self.health_port: int = self._health_sock.getsockname()[1]
         """Port of the endpoint (a free one when constructed with 0)."""
         self.max_sessions = max_sessions
@@ -62,25 +75,12 @@ class RoleCallServer(AgentServer):
     def _on_registered(self, *_: Any) -> None:
         self._registered = True
 
-    def _get_effective_load(self) -> float:
-        """The load including jobs accepted but not yet running, each weighing one session.
-
-        livekit-agents 1.8.9 weighs such a job at `load_threshold / num_idle_processes` while no job
-        runs: 0.7 with one warm process, so a single pending dispatch marks the worker full and
-        LiveKit holds every other dispatch back until its retry (seen in tests: a session that started
-        20 s late). A RoleCall session weighs `session_weight`, pending or running. (Private
-        attributes of `AgentServer`; without them, livekit-agents' own estimate stands.)
-        """
-        load, reserved = getattr(self, "_worker_load", None), getattr(self, "_reserved_slots", None)
-        if not isinstance(load, float | int) or not isinstance(reserved, int):
-            return float(super()._get_effective_load())
-        return float(load) + reserved * self.session_weight
-
     def health(self) -> HealthState:
         """The worker's state right now."""
-        if self._connection_failed:
+        link = registration(self)
+        if link.failed:
             livekit, reason = "failed", "gave up connecting to LiveKit (the worker is exiting)"
-        elif not self._registered or self._connecting:
+        elif not self._registered or link.connecting:
             livekit, reason = "connecting", "not connected to LiveKit (connecting)"
         else:
             livekit, reason = "connected", ""

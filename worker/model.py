@@ -6,13 +6,12 @@ import asyncio
 import logging
 from typing import Any
 
-from livekit.agents import utils
 from livekit.plugins.openai import realtime
-from livekit.plugins.openai.realtime.realtime_model import NUM_CHANNELS, SAMPLE_RATE
 from openai.types.realtime.audio_transcription import AudioTranscription
 from openai.types.realtime.realtime_audio_input_turn_detection import SemanticVad as OaiSemanticVad
 from openai.types.realtime.realtime_audio_input_turn_detection import ServerVad as OaiServerVad
 
+from worker._livekit_compat import set_input_chunk
 from worker.roles import Role
 from worker.roles.models import SemanticVad, ServerVad
 from worker.settings import Settings
@@ -90,14 +89,10 @@ class RoleCallRealtimeModel(realtime.RealtimeModel):
     reported; a session never taken over is closed by `aclose()`.
 
     **Smaller input chunks.** livekit-agents 1.8.9 fixes the chunk of user audio per
-    `input_audio_buffer.append` at 100 ms in `RealtimeSession.__init__` (a private `_bstream`,
-    `AudioByteStream(24000, 1, samples_per_channel=2400)`) with no option to change it. The session's
-    only uses of it are `push_audio` (write), `commit_audio` (flush) and `clear_audio` (clear), all on
-    the event loop after construction, and the "at least 100 ms before commit" rule is tracked
-    separately (`_pushed_duration_s`), so swapping it right after construction, before any audio is
-    pushed, changes nothing but the chunk size. Should a later version rename the attribute, the
-    session keeps its 100 ms chunks and a warning says so. Pair it with room input frames no longer
-    than the chunk (`room_io.AudioInputOptions(frame_size_ms=...)`, 50 ms by default).
+    `input_audio_buffer.append` at 100 ms with no option to change it; each new session's chunk is set
+    right after construction (`worker._livekit_compat.set_input_chunk` says how and why that is safe).
+    Pair it with room input frames no longer than the chunk (`room_io.AudioInputOptions(frame_size_ms=...)`,
+    50 ms by default).
     """
 
     def __init__(self, *, input_chunk_ms: int = LIVEKIT_INPUT_CHUNK_MS, **kwargs: Any) -> None:
@@ -139,18 +134,8 @@ class RoleCallRealtimeModel(realtime.RealtimeModel):
 
     def _new_session(self, *, turn_detection_disabled: bool) -> realtime.RealtimeSession:
         sess = super().session(turn_detection_disabled=turn_detection_disabled)
-        if self.input_chunk_ms == LIVEKIT_INPUT_CHUNK_MS:
-            return sess
-        stream = getattr(sess, "_bstream", None)
-        if isinstance(stream, utils.audio.AudioByteStream):
-            sess._bstream = utils.audio.AudioByteStream(
-                SAMPLE_RATE, NUM_CHANNELS, samples_per_channel=SAMPLE_RATE * self.input_chunk_ms // 1000
-            )
-        else:
-            logger.warning(
-                "this livekit-agents version has no RealtimeSession._bstream; "
-                "user audio goes to the model in its default chunks"
-            )
+        if self.input_chunk_ms != LIVEKIT_INPUT_CHUNK_MS:
+            set_input_chunk(sess, self.input_chunk_ms)
         return sess
 
 

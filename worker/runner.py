@@ -55,16 +55,14 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     from worker.roles import RoleRegistry
 
-    registry = RoleRegistry(settings.roles_dir)
+    registry = RoleRegistry(settings.roles_dir, policy=settings.role_policy())
     if not registry.names():
         print(
             f"error: no valid role in {settings.roles_dir} (run `python -m worker roles check`)",
             file=sys.stderr,
         )
         return 2
-    from livekit.agents.cli import proto
-    from livekit.agents.cli.cli import _run_worker
-
+    from worker._livekit_compat import run_worker
     from worker.app import build_server
 
     if args.mode == "connect" and args.role:
@@ -85,10 +83,16 @@ def _run(args: argparse.Namespace) -> int:
     log_level = (args.log_level or settings.log_level).upper()
     if args.mode == "connect":
         return _connect(server, settings, args.room, log_level)
-    _run_worker(
-        server=server,
-        args=proto.CliArgs(log_level=log_level, log_format="colored" if devmode else "json", dev=devmode),
-    )
+    run_worker(server, log_level=log_level, devmode=devmode)
+    if server.health().livekit == "failed":
+        # livekit-agents ends its run loop normally after its last retry; a supervisor (systemd's
+        # Restart=on-failure, crash-loop alerts) needs a failing status to notice.
+        logger.error(
+            "gave up connecting to LiveKit at %s after %d attempts; exiting with status 1",
+            settings.livekit_url,
+            settings.livekit_max_retry,
+        )
+        return 1
     return 0
 
 

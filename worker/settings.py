@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+if typing.TYPE_CHECKING:
+    from worker.roles.policy import RolePolicy
+
 
 class SettingsError(Exception):
     """One or more settings are missing or malformed; `problems` lists one line per setting."""
@@ -64,8 +67,9 @@ class Settings:
     """Role used when a dispatch names none; empty means such a dispatch is refused.
     Env: `ROLECALL_DEFAULT_ROLE`."""
 
-    participant_timeout_s: float = field(default=30.0, metadata=_env("ROLECALL_PARTICIPANT_TIMEOUT_S"))
-    """How long a job waits for its user to join before ending. Default 30. Env:
+    participant_timeout_s: float = field(default=10.0, metadata=_env("ROLECALL_PARTICIPANT_TIMEOUT_S"))
+    """How long a job waits for its user to join before ending; the job's model connection and slot
+    are given back then, so a session started and never joined costs little. Default 10. Env:
     `ROLECALL_PARTICIPANT_TIMEOUT_S`."""
 
     disconnect_grace_s: float = field(default=10.0, metadata=_env("ROLECALL_DISCONNECT_GRACE_S"))
@@ -111,6 +115,22 @@ class Settings:
     """Port of the worker's health endpoint under `start` (`0` picks a free one). Default 8081.
     Env: `ROLECALL_HEALTH_PORT`."""
 
+    health_host: str = field(default="127.0.0.1", metadata=_env("ROLECALL_HEALTH_HOST"))
+    """Interface the worker's health endpoint binds. Default `127.0.0.1` (a healthcheck run inside the
+    container, as compose does, reaches it); `0.0.0.0` for probes from outside (Kubernetes).
+    livekit-agents' own status server always binds loopback. Env: `ROLECALL_HEALTH_HOST`."""
+
+    livekit_max_retry: int = field(default=16, metadata=_env("ROLECALL_LIVEKIT_MAX_RETRY"))
+    """Connection attempts to LiveKit before the worker gives up and exits with status 1 (so a
+    supervisor restarts it). Default 16 (livekit-agents' own, about two minutes).
+    Env: `ROLECALL_LIVEKIT_MAX_RETRY`."""
+
+    session_host_identity: str = field(default="", metadata=_env("ROLECALL_SESSION_HOST_IDENTITY"))
+    """Off by default. The identity of one operator participant (LiveKit's agent console or debugger)
+    that may inspect and drive sessions over livekit-agents' session host (topic `lk.agent.session`:
+    instructions, chat history, injected turns). Never a user: identities starting with `user-` (the
+    web backend's) are refused. Env: `ROLECALL_SESSION_HOST_IDENTITY`."""
+
     webhook_url: str = field(default="", metadata=_env("ROLECALL_WEBHOOK_URL"))
     """If set, the session-end report is POSTed here, signed with `ROLECALL_WEBHOOK_SECRET`.
     Env: `ROLECALL_WEBHOOK_URL`."""
@@ -134,6 +154,18 @@ class Settings:
     `allowed_hosts` narrows this further). Empty: no limit beyond the role files. Env:
     `ROLECALL_HTTP_ALLOWED_HOSTS`."""
 
+    http_private_hosts: str = field(default="", metadata=_env("ROLECALL_HTTP_PRIVATE_HOSTS"))
+    """Comma-separated hosts (names or IP addresses) that `http` tools may call although they are
+    loopback, private, link-local or other non-public addresses; all others are refused, checked on the
+    addresses a name resolves to. The host of `ROLECALL_APP_URL` always may. Default: none.
+    Env: `ROLECALL_HTTP_PRIVATE_HOSTS`."""
+
+    tool_env: str = field(default="TOOL_*", metadata=_env("ROLECALL_TOOL_ENV"))
+    """Comma-separated environment variable names, or prefixes ending in `*`, that role files may
+    reference (`${NAME}` in `http` tool headers, `secret_env`). RoleCall's own (`LIVEKIT_*`, `OPENAI_*`,
+    `ROLECALL_*`) never: only `secret_env: ROLECALL_TOOL_SECRET`, which signs and is never sent.
+    Default `TOOL_*`. Env: `ROLECALL_TOOL_ENV`."""
+
     web_host: str = field(default="127.0.0.1", metadata=_env("ROLECALL_WEB_HOST"))
     """Interface the web backend binds. Default `127.0.0.1`. Env: `ROLECALL_WEB_HOST`."""
 
@@ -155,6 +187,58 @@ class Settings:
     """HMAC-SHA256 key shared with the worker: the web backend's tool endpoints (recipe search) accept
     only calls signed with it, and answer 503 while it is unset. Never logged. Env: `ROLECALL_TOOL_SECRET`."""
 
+    web_auth: str = field(default="none", metadata=_env("ROLECALL_WEB_AUTH"))
+    """Who may call `POST /api/session`: `none` (anyone who reaches it; refused on a non-loopback
+    address unless `ROLECALL_WEB_ALLOW_ANONYMOUS`), `api-key` (the app's servers, with a key of
+    `ROLECALL_WEB_API_KEYS`) or `jwt` (browsers, with a token issued by the app). Default `none`.
+    Env: `ROLECALL_WEB_AUTH`."""
+
+    web_allow_anonymous: bool = field(default=False, metadata=_env("ROLECALL_WEB_ALLOW_ANONYMOUS"))
+    """Allow `ROLECALL_WEB_AUTH=none` on a non-loopback address, because something in front keeps
+    strangers out (compose: the port is published on 127.0.0.1 only). For demos. Default `false`.
+    Env: `ROLECALL_WEB_ALLOW_ANONYMOUS`."""
+
+    web_api_keys: str = field(default="", repr=False, metadata=_env("ROLECALL_WEB_API_KEYS"))
+    """Comma-separated bearer keys of `api-key` mode (32+ characters each; several for rotation).
+    Never logged. Env: `ROLECALL_WEB_API_KEYS`."""
+
+    web_jwt_secret: str = field(default="", repr=False, metadata=_env("ROLECALL_WEB_JWT_SECRET"))
+    """HS256 secret (32+ characters) of the app's tokens in `jwt` mode; or set
+    `ROLECALL_WEB_JWT_JWKS_URL`. Never logged. Env: `ROLECALL_WEB_JWT_SECRET`."""
+
+    web_jwt_jwks_url: str = field(default="", metadata=_env("ROLECALL_WEB_JWT_JWKS_URL"))
+    """JWKS URL of the app's token signing keys (RS256, ES256) in `jwt` mode; fetched and cached.
+    Env: `ROLECALL_WEB_JWT_JWKS_URL`."""
+
+    web_jwt_issuer: str = field(default="", metadata=_env("ROLECALL_WEB_JWT_ISSUER"))
+    """The `iss` the app's tokens must carry. Required in `jwt` mode. Env: `ROLECALL_WEB_JWT_ISSUER`."""
+
+    web_jwt_audience: str = field(default="", metadata=_env("ROLECALL_WEB_JWT_AUDIENCE"))
+    """The `aud` the app's tokens must carry. Required in `jwt` mode. Env: `ROLECALL_WEB_JWT_AUDIENCE`."""
+
+    web_sessions_per_minute: int = field(default=6, metadata=_env("ROLECALL_WEB_SESSIONS_PER_MINUTE"))
+    """Sessions one client (address, and user in `jwt` mode) may start per minute, after a burst of
+    `ROLECALL_WEB_SESSION_BURST`; `0` turns the limit off. `api-key` callers are exempt. Default 6.
+    Env: `ROLECALL_WEB_SESSIONS_PER_MINUTE`."""
+
+    web_session_burst: int = field(default=3, metadata=_env("ROLECALL_WEB_SESSION_BURST"))
+    """Sessions one client may start at once before the per-minute rate applies. Default 3.
+    Env: `ROLECALL_WEB_SESSION_BURST`."""
+
+    web_max_sessions: int = field(default=40, metadata=_env("ROLECALL_WEB_MAX_SESSIONS"))
+    """Sessions that may be pending (dispatched, user not joined) or active at once, counted in
+    LiveKit; `0` turns the cap off. Default 40. Env: `ROLECALL_WEB_MAX_SESSIONS`."""
+
+    web_redispatch_interval_s: float = field(
+        default=20.0, metadata=_env("ROLECALL_WEB_REDISPATCH_INTERVAL_S")
+    )
+    """Shortest time between two agent re-dispatches into one room. Default 20.
+    Env: `ROLECALL_WEB_REDISPATCH_INTERVAL_S`."""
+
+    trusted_proxies: str = field(default="", metadata=_env("ROLECALL_TRUSTED_PROXIES"))
+    """Comma-separated addresses or CIDRs of reverse proxies whose `X-Forwarded-For` names the client;
+    from anyone else the header is ignored. Default: none. Env: `ROLECALL_TRUSTED_PROXIES`."""
+
     log_level: str = field(default="INFO", metadata=_env("ROLECALL_LOG_LEVEL"))
     """Log level of the worker and web backend. Default `INFO`. Env: `ROLECALL_LOG_LEVEL`."""
 
@@ -164,8 +248,15 @@ class Settings:
         return {f.name: f.metadata["env"] for f in dataclasses.fields(cls)}
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
-        """Read settings from `environ` (default `os.environ`), with `.env` filling what is unset."""
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        dotenv: Path | None = Path(".env"),
+        *,
+        need_livekit: bool = True,
+    ) -> Settings:
+        """Read settings from `environ` (default `os.environ`), with `.env` filling what is unset
+        (`need_livekit=False`: for tools that never connect, like `roles check`)."""
         source: dict[str, str] = {}
         if dotenv is not None and dotenv.is_file():
             source.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
@@ -182,7 +273,7 @@ class Settings:
             except ValueError as exc:
                 problems.append(f"{f.metadata['env']}={_shown(f, raw)}: {exc}")
         settings = cls(**values)
-        problems += settings.problems()
+        problems += settings.problems(need_livekit=need_livekit)
         if problems:
             raise SettingsError(problems)
         return settings
@@ -200,6 +291,13 @@ class Settings:
                 out.append(
                     f"LIVEKIT_URL={self.livekit_url}: expected a ws://, wss://, http:// or https:// URL"
                 )
+        if self.session_host_identity.startswith("user-"):
+            out.append(
+                f"ROLECALL_SESSION_HOST_IDENTITY={self.session_host_identity}: user identities (user-...) "
+                "cannot be given the session host; name an operator participant"
+            )
+        if self.livekit_max_retry < 1:
+            out.append(f"ROLECALL_LIVEKIT_MAX_RETRY={self.livekit_max_retry}: expected at least 1")
         if self.max_sessions < 1:
             out.append(f"ROLECALL_MAX_SESSIONS={self.max_sessions}: expected at least 1")
         chunk = self.audio_input_chunk_ms
@@ -215,6 +313,10 @@ class Settings:
             ("http://", "https://", "ws://", "wss://")
         ):
             out.append(f"OPENAI_BASE_URL={self.openai_base_url}: expected an http(s):// or ws(s):// URL")
+        from worker.roles.policy import env_allow_problems, host_problems, parse_env_allow
+
+        out += [f"ROLECALL_TOOL_ENV: {p}" for p in env_allow_problems(parse_env_allow(self.tool_env))]
+        out += [f"ROLECALL_HTTP_PRIVATE_HOSTS: {p}" for p in host_problems(self.http_private_hosts)]
         app = urlsplit(self.app_url)
         if app.scheme not in ("http", "https") or not app.hostname or app.query or app.fragment:
             out.append(
@@ -233,6 +335,21 @@ class Settings:
         """`ROLECALL_HTTP_ALLOWED_HOSTS` as a set (lower case), or None when it is empty."""
         hosts = {h.strip().lower() for h in self.http_allowed_hosts.split(",") if h.strip()}
         return frozenset(hosts) if hosts else None
+
+    def private_http_hosts(self) -> frozenset[str]:
+        """Hosts `http` tools may call at non-public addresses: `ROLECALL_HTTP_PRIVATE_HOSTS` and the
+        host of `ROLECALL_APP_URL` (normalised: lower case, canonical IPs)."""
+        from worker.roles.policy import normal_host, parse_hosts
+
+        app_host = urlsplit(self.app_url).hostname
+        extra = {normal_host(app_host)} if app_host else set()
+        return parse_hosts(self.http_private_hosts) | extra
+
+    def role_policy(self) -> RolePolicy:
+        """What role files may reference here (`ROLECALL_TOOL_ENV`, private hosts), for the registry."""
+        from worker.roles.policy import RolePolicy, parse_env_allow
+
+        return RolePolicy(env_allow=parse_env_allow(self.tool_env), private_hosts=self.private_http_hosts())
 
     def http_tool_url(self, url: str) -> str:
         """A role's `http` tool URL as called: a path is appended to `ROLECALL_APP_URL`."""

@@ -24,6 +24,21 @@ OUR_SERVICES = ("worker", "web", "simulator")
 # Variables livekit-server reads (`livekit-server --help`), and the image's own.
 LIVEKIT_VARS = {"LIVEKIT_KEYS", "LIVEKIT_CONFIG", "NODE_IP", "UDP_PORT", "REDIS_HOST", "REDIS_PASSWORD"}
 COMPOSE_ONLY_VARS = {"ROLECALL_WEB_PUBLISH_PORT"}
+# Who may start sessions and how many: the web backend's alone.
+WEB_ADMISSION = {
+    "ROLECALL_WEB_AUTH",
+    "ROLECALL_WEB_ALLOW_ANONYMOUS",
+    "ROLECALL_WEB_API_KEYS",
+    "ROLECALL_WEB_JWT_SECRET",
+    "ROLECALL_WEB_JWT_JWKS_URL",
+    "ROLECALL_WEB_JWT_ISSUER",
+    "ROLECALL_WEB_JWT_AUDIENCE",
+    "ROLECALL_WEB_SESSIONS_PER_MINUTE",
+    "ROLECALL_WEB_SESSION_BURST",
+    "ROLECALL_WEB_MAX_SESSIONS",
+    "ROLECALL_WEB_REDISPATCH_INTERVAL_S",
+    "ROLECALL_TRUSTED_PROXIES",
+}
 
 
 def compose() -> dict[str, Any]:
@@ -131,6 +146,7 @@ def test_worker_passes_every_worker_setting() -> None:
         "ROLECALL_TOKEN_TTL_S",
     }
     web_only.add("ROLECALL_WEB_STATIC_DIR")
+    web_only |= WEB_ADMISSION
     expected = set(Settings.env_names().values()) - web_only
     assert expected - set(services()["worker"]["environment"]) == set()
 
@@ -175,12 +191,39 @@ def test_healthchecks_poll_the_ports_the_services_listen_on() -> None:
     assert f"http://127.0.0.1:{s['worker']['environment']['ROLECALL_HEALTH_PORT']}/'" in worker_check
     web_check = " ".join(s["web"]["healthcheck"]["test"])
     assert f"http://127.0.0.1:{s['web']['environment']['ROLECALL_WEB_PORT']}/api/health'" in web_check
-    assert s["web"]["environment"]["ROLECALL_WEB_HOST"] == "0.0.0.0"
-    assert s["web"]["ports"] == ["${ROLECALL_WEB_PUBLISH_PORT:-8080}:8080"]
+    assert s["web"]["environment"]["ROLECALL_WEB_HOST"] == "0.0.0.0"  # inside the container
+    assert s["web"]["ports"] == ["127.0.0.1:${ROLECALL_WEB_PUBLISH_PORT:-8080}:8080"]
     sim_cmd = s["simulator"]["command"]
     assert sim_cmd[sim_cmd.index("--port") + 1] == "8765" and "8765" in " ".join(
         s["simulator"]["healthcheck"]["test"]
     )
+
+
+@pytest.mark.unit
+def test_the_web_port_is_published_on_loopback_only_and_auth_is_explicit() -> None:
+    """Docker publishes `HOST:CONTAINER` on every host interface (past host firewalls such as ufw):
+    an anonymous session API must only be reachable from this machine, e.g. by a TLS proxy."""
+    web = services()["web"]
+    for mapping in web["ports"]:
+        assert isinstance(mapping, str) and mapping.startswith("127.0.0.1:"), mapping
+    env = web["environment"]
+    assert set(env) >= WEB_ADMISSION
+    assert _default(env["ROLECALL_WEB_AUTH"], "ROLECALL_WEB_AUTH") == "none"
+    # The one thing that lets `none` bind 0.0.0.0 inside the container is the loopback publish above.
+    assert env["ROLECALL_WEB_ALLOW_ANONYMOUS"] == "true"
+    from worker.web.config import problems
+
+    settings = Settings(
+        livekit_url="ws://x",
+        livekit_api_key="k",
+        livekit_api_secret="s",
+        web_allow_anonymous=env["ROLECALL_WEB_ALLOW_ANONYMOUS"] == "true",
+    )
+    assert problems(settings, env["ROLECALL_WEB_HOST"]) == []
+    assert problems(Settings(livekit_url="ws://x"), env["ROLECALL_WEB_HOST"])  # without it: refused
+    # The global cap counts a session as pending for as long as the worker waits for its user.
+    worker_wait = services()["worker"]["environment"]["ROLECALL_PARTICIPANT_TIMEOUT_S"]
+    assert env["ROLECALL_PARTICIPANT_TIMEOUT_S"] == worker_wait
 
 
 @pytest.mark.unit

@@ -16,6 +16,7 @@ from worker.health import RoleCallServer
 
 def server(port: int = 0) -> RoleCallServer:
     return RoleCallServer(
+        health_host="127.0.0.1",
         health_port=port,
         max_sessions=3,
         session_weight=0.7 / 3,
@@ -63,9 +64,34 @@ def test_a_pending_job_weighs_one_session_not_the_whole_worker(monkeypatch: pyte
 
 
 @pytest.mark.unit
+def test_both_status_servers_bind_loopback_unless_told_otherwise() -> None:
+    """RoleCall's endpoint binds ROLECALL_HEALTH_HOST; livekit-agents' own (`/worker`: agent name,
+    version, jobs, load) would bind every interface by default and is kept on loopback."""
+    s = server()
+    try:
+        assert s._health_sock.getsockname()[0] == "127.0.0.1"
+        assert s._host == "127.0.0.1"
+    finally:
+        s._health_sock.close()
+
+
+@pytest.mark.unit
 def test_taken_port_fails_at_construction() -> None:
     with socket.create_server(("", 0)) as taken, pytest.raises(OSError):
         server(taken.getsockname()[1])
+
+
+def listening_addresses(worker: Worker) -> set[str]:
+    """Every address a socket of the worker's process tree listens on (TCP)."""
+    import psutil
+
+    root = psutil.Process(worker.pid)
+    found = set()
+    for proc in [root, *root.children(recursive=True)]:
+        for conn in proc.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN:
+                found.add(conn.laddr.ip)
+    return found
 
 
 def wait_status(port: int, status: int, timeout: float) -> float:
@@ -90,6 +116,7 @@ def test_health_follows_the_livekit_connection(tmp_path: Path) -> None:
         worker.start()
         status, body = worker.health()
         assert status == 200 and body["livekit"] == "connected", body
+        assert listening_addresses(worker) == {"127.0.0.1"}
 
         livekit.stop()
         took = wait_status(worker.health_port, 503, 15)

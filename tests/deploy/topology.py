@@ -158,6 +158,8 @@ class Topology:
             "ROLECALL_ROLES_DIR": str(self.roles_dir),
             "ROLECALL_TOOL_SECRET": TOOL_SECRET,
             "OPENAI_API_KEY": "",
+            # Every page here is one client (127.0.0.1) opening sessions back to back: no per-client rate.
+            "ROLECALL_WEB_SESSIONS_PER_MINUTE": "0",
             **(extra_env or {}),
         }
         self.workers = [Worker(f"w{i + 1}", {}, workdir / f"worker-{i + 1}.log") for i in range(workers)]

@@ -39,11 +39,23 @@ LIVEKIT_SECRET = "lk-secret-RELIABILITY-5f0c2d9a8b7e6f1a3c4d"
 OPENAI_KEY = "sk-secret-RELIABILITY-0d9e8f7a6b5c4d3e2f1a"
 TOOL_SECRET = "tool-secret-RELIABILITY-1a2b3c4d5e6f7a8b"
 WEBHOOK_SECRET = "hook-secret-RELIABILITY-9e8d7c6b5a4f3e2d"
+# The web backend runs in api-key mode (the app's server calls POST /api/session with a key; two keys, as
+# during a rotation); the JWT secret is for the jwt-mode web backend test_abuse starts beside it.
+WEB_API_KEY = "web-api-key-RELIABILITY-7c6b5a4f3e2d1c0b9a8f"
+WEB_API_KEY_OLD = "web-api-key-RELIABILITY-OLD-0a1b2c3d4e5f6a7b"
+WEB_JWT_SECRET = "web-jwt-secret-RELIABILITY-2b3c4d5e6f7a8b9c"
 SECRETS = {
     "LIVEKIT_API_SECRET": LIVEKIT_SECRET,
     "OPENAI_API_KEY": OPENAI_KEY,
     "ROLECALL_TOOL_SECRET": TOOL_SECRET,
     "ROLECALL_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "ROLECALL_WEB_API_KEYS": WEB_API_KEY,
+    "ROLECALL_WEB_API_KEYS (old)": WEB_API_KEY_OLD,
+    "ROLECALL_WEB_JWT_SECRET": WEB_JWT_SECRET,
+}
+WEB_ENV = {
+    "ROLECALL_WEB_AUTH": "api-key",
+    "ROLECALL_WEB_API_KEYS": f"{WEB_API_KEY},{WEB_API_KEY_OLD}",
 }
 
 
@@ -120,6 +132,7 @@ def agent_env(
         "ROLECALL_DISCONNECT_GRACE_S": "5",
         "ROLECALL_PARTICIPANT_TIMEOUT_S": "15",
         "ROLECALL_TOOL_SECRET": TOOL_SECRET,
+        "ROLECALL_HTTP_PRIVATE_HOSTS": "127.0.0.1",  # the bench role's http tools post to the app on loopback
         "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{hook.port}/hook",
         "ROLECALL_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
@@ -133,7 +146,9 @@ def start_stack(tmp: Path, livekit: LiveKitServer, *, web: bool = True, speech: 
     hook = AppServer(WEBHOOK_SECRET)  # the session-end webhook: checks the webhook signature
     simulator.call(app.start())
     simulator.call(hook.start())
-    role = bench_role(app.port).replace("secret_env: TEST_HTTP_SECRET", "secret_env: ROLECALL_TOOL_SECRET")
+    role = bench_role(app.port).replace(
+        "secret_env: TOOL_TEST_HTTP_SECRET", "secret_env: ROLECALL_TOOL_SECRET"
+    )
     (roles_dir / "bench.yaml").write_text(role)
     (roles_dir / "bench-second.yaml").write_text(SECOND_ROLE)
     agent_name = f"rolecall-rel-{uuid.uuid4().hex[:6]}"
@@ -143,7 +158,7 @@ def start_stack(tmp: Path, livekit: LiveKitServer, *, web: bool = True, speech: 
         livekit, simulator, worker, roles_dir, agent_name, app, hook=hook, logs=[tmp / "worker.log"]
     )
     if web:
-        stack.web = WebProcess(env, free_port(), tmp / "web.log").start()
+        stack.web = WebProcess({**env, **WEB_ENV}, free_port(), tmp / "web.log").start()
         stack.logs.append(tmp / "web.log")
     return stack
 

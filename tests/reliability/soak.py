@@ -249,7 +249,8 @@ async def soak(
     worker_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     livekit = LiveKitServer(log_path=workdir / "livekit.log").start()
-    simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone")).start()
+    # Records off: a 10-minute, 20-session run would keep every event; only `violations` is read.
+    simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone", record=False)).start()
     hook = AppServer(HOOK_SECRET)
     simulator.call(hook.start())
     roles_dir = workdir / "roles"
@@ -269,7 +270,8 @@ async def soak(
             "ROLECALL_PARTICIPANT_TIMEOUT_S": "30",
             "ROLECALL_LIVE_RELOAD": "false",
             "ROLECALL_HEALTH_PORT": "0",
-            "TEST_HTTP_SECRET": HOOK_SECRET,
+            "TOOL_TEST_HTTP_SECRET": HOOK_SECRET,  # role files may reference TOOL_* names
+            "ROLECALL_HTTP_PRIVATE_HOSTS": "127.0.0.1",  # the bench role's http tools post to loopback
             "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{hook.port}/hook",
             "ROLECALL_WEBHOOK_SECRET": HOOK_SECRET,
             **(worker_env or {}),

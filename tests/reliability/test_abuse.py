@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -22,13 +26,18 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from websockets.asyncio.client import connect
 
-from tests.reliability.conftest import SECRETS, RelStack
+from tests.reliability.conftest import SECRETS, WEB_API_KEY, WEB_API_KEY_OLD, WEB_JWT_SECRET, RelStack
 from tests.reliability.test_bad_input import HOSTILE_NAMES
 from tests.reliability.test_model_faults import HANDLERS, exchange, tool_call
+from tests.support.livekit_server import free_port
 from tests.support.ui_participant import UIParticipant
+from tests.support.worker_process import WebProcess
 from worker.simulator import Faults, Simulator, SimulatorConfig
 
 pytestmark = pytest.mark.integration
+
+# The stack's web backend is in api-key mode (tests/reliability/conftest.py): the app's server calls.
+APP_SERVER = {"Authorization": f"Bearer {WEB_API_KEY}", "Content-Type": "application/json"}
 
 
 # --- the web API never answers 5xx ---------------------------------------------------------------
@@ -52,7 +61,9 @@ def _generated_requests(rel: RelStack, operation: Any, mode: Any, counts: dict[s
     @given(case=operation.as_strategy(mode))
     @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def check(case: Any) -> None:
-        response = case.call(base_url=rel.web_url, timeout=15)
+        response = case.call(
+            base_url=rel.web_url, headers={"Authorization": APP_SERVER["Authorization"]}, timeout=15
+        )
         rel.bodies.append(response.text)
         counts.setdefault(f"{operation.label} ({mode.value})", []).append(response.status_code)
         case.validate_response(response, checks=[not_a_server_error])
@@ -76,19 +87,21 @@ def _generated_requests(rel: RelStack, operation: Any, mode: Any, counts: dict[s
         b"\xff\xfe\x00",
         json.dumps({"role": "bench", "extra": [[[[[[[[[[[]]]]]]]]]]]}).encode(),
         b"[" * 5000 + b"]" * 5000,
+        b'{"role": "bench", "vars": {"user_name": NaN}}',
+        b'{"role": "bench", "vars": {"user_name": -Infinity}}',
+        b'{"role": "bench", "vars": {"user_name": 1e309}}',
+        b'{"role": "bench", "identity": "../../admin"}',
     ],
 )
 def test_malformed_session_requests_are_4xx(rel: RelStack, body: bytes) -> None:
-    status, text = rel.http("POST", "/api/session", body, {"Content-Type": "application/json"})
+    status, text = rel.http("POST", "/api/session", body, APP_SERVER)
     assert 400 <= status < 500, (status, text)
     assert json.loads(text)["error"]["code"]
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hostile_role_names_are_refused_by_the_web_api(rel: RelStack, name: str) -> None:
-    status, text = rel.http(
-        "POST", "/api/session", json.dumps({"role": name}).encode(), {"Content-Type": "application/json"}
-    )
+    status, text = rel.http("POST", "/api/session", json.dumps({"role": name}).encode(), APP_SERVER)
     assert status in (404, 422), (status, text)
     error = json.loads(text)["error"]
     assert error["code"] in ("unknown_role", "invalid_request"), error
@@ -184,11 +197,20 @@ async def test_secrets_never_appear_in_logs_or_responses(rel: RelStack) -> None:
     this module's processes and every HTTP body the tests saw is scanned for every secret."""
     status, text = rel.http("GET", "/api/roles")
     assert status == 200
-    status, text = rel.http(
-        "POST", "/api/session", json.dumps({"role": "bench"}).encode(), {"Content-Type": "application/json"}
-    )
+    body = json.dumps({"role": "bench", "identity": "ana-42"}).encode()
+    status, text = rel.http("POST", "/api/session", body, APP_SERVER)
     assert status == 200, text
     info = json.loads(text)
+    assert info["identity"] == "user-ana-42"
+    json_type = {"Content-Type": "application/json"}
+    for headers in (
+        json_type,
+        {**json_type, "Authorization": f"Bearer {WEB_API_KEY[:-1]}"},  # a near miss
+        {**json_type, "Authorization": WEB_API_KEY},  # no scheme
+        {**json_type, "Authorization": f"Bearer {WEB_API_KEY_OLD}x"},
+    ):
+        assert rel.http("POST", "/api/session", b'{"role": "bench"}', headers)[0] == 401
+    await asyncio.to_thread(_jwt_mode_backend, rel)
     ui = await UIParticipant(
         rel.livekit, info["room"], identity=info["identity"], handlers=HANDLERS, token=info["token"]
     ).join()
@@ -226,6 +248,48 @@ async def test_secrets_never_appear_in_logs_or_responses(rel: RelStack) -> None:
     assert len(rel.bodies) > 50
     assert all(len(v) > 0 for k, v in texts.items() if k.endswith(".log"))
     assert not leaks, leaks
+
+
+def _jwt_mode_backend(rel: RelStack) -> None:
+    """A second web backend, in jwt mode, beside the stack's: app tokens signed with the JWT secret
+    (good, forged, for a role they do not allow); its log joins the scan."""
+    assert rel.web is not None
+    log = rel.logs[0].parent / "web-jwt.log"
+    env = {
+        **rel.web.env,
+        "ROLECALL_WEB_AUTH": "jwt",
+        "ROLECALL_WEB_JWT_SECRET": WEB_JWT_SECRET,
+        "ROLECALL_WEB_JWT_ISSUER": "https://app.example.com",
+        "ROLECALL_WEB_JWT_AUDIENCE": "rolecall",
+    }
+    web = WebProcess(env, free_port(), log).start()
+    rel.logs.append(log)
+    claims = {"sub": "ana-42", "iss": "https://app.example.com", "aud": "rolecall", "roles": ["bench"]}
+    exp = int(time.time()) + 120
+    cases = [
+        ({**claims, "exp": exp}, WEB_JWT_SECRET, {"role": "bench"}, 200),
+        ({**claims, "exp": exp}, WEB_JWT_SECRET, {"role": "bench-second"}, 403),
+        ({**claims, "exp": exp}, WEB_JWT_SECRET[:-1], {"role": "bench"}, 401),
+        ({**claims, "exp": exp - 3600}, WEB_JWT_SECRET, {"role": "bench"}, 401),
+    ]
+    try:
+        for token_claims, secret, body, expected in cases:
+            token = jwt.encode(token_claims, secret, algorithm="HS256")
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{web.port}/api/session",
+                data=json.dumps(body).encode(),
+                method="POST",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=15) as resp:
+                    status, text = resp.status, resp.read().decode()
+            except urllib.error.HTTPError as exc:
+                status, text = exc.code, exc.read().decode()
+            rel.bodies.append(text)
+            assert status == expected, (body, text)
+    finally:
+        web.stop()
 
 
 def _logs(rel: RelStack) -> dict[str, str]:

@@ -23,6 +23,8 @@ def test_all_exports_exist_and_are_public() -> None:
         "parameters",
         "cli",
         "typescript",
+        "policy",
+        "regex",
     }
     assert public - modules - exported == set()
 

@@ -197,8 +197,8 @@ CASES = {
         tool(
             "{kind: http, name: e, description: d, url: 'https://x/y', headers: {Content-Type: text/plain}}"
         ),
-        "roles/a.yaml:6:72: tools[0].headers: header Content-Type is set by the worker and cannot be "
-        "configured",
+        "roles/a.yaml:6:73: tools[0].headers.Content-Type: header Content-Type is set by the worker and "
+        "cannot be configured",
     ),
 }
 

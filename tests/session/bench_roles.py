@@ -39,18 +39,18 @@ tools:
     kind: http
     description: Look a recipe up.
     url: {base}/lookup
-    secret_env: TEST_HTTP_SECRET
+    secret_env: TOOL_TEST_HTTP_SECRET
     parameters: {{type: object, properties: {{query: {{type: string}}}}, required: [query]}}
-  - {{name: http_fail, kind: http, description: Fails., url: {base}/fail, secret_env: TEST_HTTP_SECRET}}
-  - {{name: http_redirect, kind: http, description: Redirects., url: {base}/redirect, secret_env: TEST_HTTP_SECRET}}
+  - {{name: http_fail, kind: http, description: Fails., url: {base}/fail, secret_env: TOOL_TEST_HTTP_SECRET}}
+  - {{name: http_redirect, kind: http, description: Redirects., url: {base}/redirect, secret_env: TOOL_TEST_HTTP_SECRET}}
   - name: http_big
     kind: http
     description: Answers too much.
     url: {base}/big
-    secret_env: TEST_HTTP_SECRET
+    secret_env: TOOL_TEST_HTTP_SECRET
     max_response_bytes: 1000
-  - {{name: http_notjson, kind: http, description: Answers HTML., url: {base}/notjson, secret_env: TEST_HTTP_SECRET}}
-  - {{name: http_slow, kind: http, description: Too slow., url: {base}/slow, secret_env: TEST_HTTP_SECRET, timeout_s: 1}}
+  - {{name: http_notjson, kind: http, description: Answers HTML., url: {base}/notjson, secret_env: TOOL_TEST_HTTP_SECRET}}
+  - {{name: http_slow, kind: http, description: Too slow., url: {base}/slow, secret_env: TOOL_TEST_HTTP_SECRET, timeout_s: 1}}
   - {{name: to_second, kind: handoff, description: Hand over to the second bench., target: bench-second}}
   - {{name: end_session, kind: builtin, builtin: end_session, description: End the call when the user is done.}}
 """

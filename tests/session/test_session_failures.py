@@ -77,6 +77,9 @@ async def test_model_connection_lost_for_good_tells_the_user_and_ends(stack: Sta
         )
         assert event["code"] == "model_unavailable"
         assert "could not be restored" in event["message"]
+        # The provider's own words (quota, organisation, request ids) stay in the worker's log.
+        assert "quota" not in event["message"].lower()
+        assert "quota" in stack.worker.log().lower()
         await ui.wait_for(lambda: ui.agent() is None, timeout=30, what="the agent to leave")
         # Nothing said before the failure is lost: the report still holds both sides.
         report = await stack.wait_report(ui.room_name)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from openai import AsyncOpenAI
 
+from worker.simulator import SimulatorConfig
 from worker.simulator.cli import config_from_args, register
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,6 +28,13 @@ def parse(*argv: str) -> argparse.Namespace:
 def test_defaults_bind_loopback() -> None:
     config = config_from_args(parse())
     assert (config.host, config.port, config.scenario, config.strict) == ("127.0.0.1", 8765, None, True)
+
+
+@pytest.mark.unit
+def test_the_long_lived_server_keeps_no_event_records() -> None:
+    """`make demo` and the compose profile run the CLI for hours; in-process (tests) keeps them all."""
+    assert config_from_args(parse()).record is False
+    assert (SimulatorConfig().record, SimulatorConfig().record_limit) == (True, None)
 
 
 @pytest.mark.unit

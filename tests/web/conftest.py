@@ -27,6 +27,11 @@ def make_settings(server: LiveKitServer | None = None, **overrides: Any) -> Sett
         "roles_dir": ROLES,
         "tool_secret": TOOL_SECRET,
         "web_static_dir": ROOT / "tests" / "web" / "no-such-dist",
+        # Tests share one LiveKit server and start many sessions from 127.0.0.1: limits far above what
+        # they reach (tests/web/test_admission_http.py sets tight ones).
+        "web_sessions_per_minute": 10_000,
+        "web_session_burst": 10_000,
+        "web_max_sessions": 10_000,
     }
     values.update(overrides)
     return Settings(**values)

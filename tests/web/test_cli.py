@@ -91,3 +91,34 @@ async def test_missing_settings_fail_fast_by_name(tmp_path: Path) -> None:
         _, err = await proc.communicate()
     assert proc.returncode == 2
     assert b"LIVEKIT_URL is required" in err and b"Traceback" not in err
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("env_host", "args"),
+    [("0.0.0.0", []), ("127.0.0.1", ["--host", "0.0.0.0"]), ("127.0.0.1", ["--host", "192.0.2.10"])],
+)
+async def test_anonymous_sessions_on_a_public_address_refuse_to_start(
+    tmp_path: Path, env_host: str, args: list[str]
+) -> None:
+    """`ROLECALL_WEB_AUTH=none` would let anyone who reaches the address start paid sessions."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "ROLECALL_"))}
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "LIVEKIT_URL": "ws://127.0.0.1:9",
+            "LIVEKIT_API_KEY": "k",
+            "LIVEKIT_API_SECRET": "s" * 32,
+            "ROLECALL_WEB_HOST": env_host,
+            "ROLECALL_WEB_PORT": str(free_port()),
+        }
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "worker", "web", *args, cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    async with asyncio.timeout(30):
+        _, err = await proc.communicate()
+    assert proc.returncode == 2, err.decode()
+    host = args[-1] if args else env_host
+    assert f"ROLECALL_WEB_AUTH=none on {host}: anyone who reaches this address".encode() in err
+    assert b"ROLECALL_WEB_ALLOW_ANONYMOUS=true" in err and b"Traceback" not in err

@@ -29,6 +29,39 @@ def test_session_request_accepts_role_and_scalar_vars() -> None:
     assert parse_body(b'{"role": "x"}', SessionRequest).vars == {}
 
 
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        ('{"role": "x", "vars": {"n": NaN}}', "NaN is not a JSON number"),
+        ('{"role": "x", "vars": {"n": Infinity}}', "Infinity is not a JSON number"),
+        ('{"role": "x", "vars": {"n": -Infinity}}', "-Infinity is not a JSON number"),
+        ('{"role": "x", "vars": {"n": 1e309}}', "the number 1e309 is out of range"),
+        ('{"role": "x", "vars": {"n": -1e400}}', "the number -1e400 is out of range"),
+        ('{"query": "x", "max_minutes": NaN}', "NaN is not a JSON number"),
+    ],
+)
+def test_nan_and_infinity_are_refused_with_a_clear_400(raw: str, said: str) -> None:
+    """Python's json reads them (and pydantic keeps them); the worker would then refuse the job."""
+    model = RecipeSearchRequest if "query" in raw else SessionRequest
+    err = fails(raw, model)
+    assert (err.status, err.code) == (400, "malformed_json")
+    assert err.message == f"the request body is not valid JSON: {said}"
+
+
+def test_finite_numbers_and_negative_zero_pass() -> None:
+    req = parse_body(b'{"role": "x", "vars": {"a": -0, "b": -0.0, "c": 1e308, "d": 2.5e-10}}', SessionRequest)
+    assert req.vars == {"a": 0, "b": -0.0, "c": 1e308, "d": 2.5e-10}
+
+
+def test_models_refuse_non_finite_floats_built_in_code() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        SessionRequest(role="x", vars={"n": float("nan")})
+    with pytest.raises(ValidationError):
+        TokenMetadata(role="x", vars={"n": float("inf")})
+
+
 def test_malformed_json_is_400() -> None:
     for raw in ["", "{", '{"role": }', "\xff".encode("latin-1")]:
         err = fails(raw)

@@ -111,3 +111,24 @@ def test_every_api_route_of_the_app_is_described() -> None:
         if r.resource is not None and r.resource.canonical.startswith("/api/") and r.method != "HEAD"
     }
     assert routes == EXPECTED
+
+
+def test_session_start_describes_its_auth_modes_and_refusals() -> None:
+    doc = spec()
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["appApiKey"]["scheme"] == "bearer" and schemes["appToken"]["bearerFormat"] == "JWT"
+    create = doc["paths"]["/api/session"]["post"]
+    assert create["security"] == [{}, {"appApiKey": []}, {"appToken": []}]  # `none` mode needs nothing
+    for status in ("401", "403", "429"):
+        assert status in create["responses"], status
+    for op in (create, doc["paths"]["/api/session/redispatch"]["post"]):
+        limited = op["responses"]["429"]
+        assert limited["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
+    assert_matches_openapi(
+        "/api/session",
+        "post",
+        429,
+        {"error": {"code": "rate_limited", "message": "m; try again in 7 s", "retry_after_s": 7}},
+    )
+    identity = doc["components"]["schemas"]["SessionRequest"]["properties"]["identity"]
+    assert "api-key" in identity["description"]

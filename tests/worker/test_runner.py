@@ -85,3 +85,20 @@ async def test_connect_runs_one_session_in_the_named_room(livekit_server: object
         proc.terminate()
         proc.wait(15)
         sim.stop()
+
+
+def test_a_worker_that_gives_up_on_livekit_exits_non_zero(tmp_path: Path) -> None:
+    """A supervisor (systemd Restart=on-failure, crash-loop alerts) must see the failure."""
+    env = {
+        "LIVEKIT_URL": "ws://127.0.0.1:9",  # nothing listens there
+        "LIVEKIT_API_KEY": "k",
+        "LIVEKIT_API_SECRET": "s" * 32,
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "ROLECALL_ROLES_DIR": str(ROOT / "roles"),
+        "ROLECALL_IDLE_PROCESSES": "0",
+        "ROLECALL_HEALTH_PORT": "0",
+        "ROLECALL_LIVEKIT_MAX_RETRY": "1",
+    }
+    res = _run(["start"], env, tmp_path)
+    assert res.returncode == 1, res.stderr[-2000:]
+    assert "gave up connecting to LiveKit at ws://127.0.0.1:9 after 1 attempts" in res.stderr + res.stdout

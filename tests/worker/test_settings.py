@@ -15,9 +15,23 @@ def test_defaults_and_required_values() -> None:
     s = Settings.load(BASE, dotenv=None)
     assert s.agent_name == "rolecall"
     assert s.roles_dir == Path("roles")
-    assert s.participant_timeout_s == 30.0
+    # A dispatch whose user never joins holds a model connection and a job slot this long at most.
+    assert s.participant_timeout_s == 10.0
     assert s.live_reload_enabled(devmode=True) is True
     assert s.live_reload_enabled(devmode=False) is False
+    # Off, and bound to loopback, unless the operator says otherwise.
+    assert s.session_host_identity == ""
+    assert s.health_host == "127.0.0.1"
+
+
+def test_the_session_host_is_never_given_to_a_user() -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        Settings.load({**BASE, "ROLECALL_SESSION_HOST_IDENTITY": "user-1234"}, dotenv=None)
+    assert excinfo.value.problems == [
+        "ROLECALL_SESSION_HOST_IDENTITY=user-1234: user identities (user-...) cannot be given the session "
+        "host; name an operator participant"
+    ]
+    assert Settings.load({**BASE, "ROLECALL_SESSION_HOST_IDENTITY": "ops"}, dotenv=None).session_host_identity
 
 
 def test_every_problem_is_reported_by_name_at_once() -> None:

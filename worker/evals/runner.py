@@ -28,6 +28,7 @@ from livekit.agents.voice.io import AudioInput
 from livekit.agents.voice.run_result import RunResult
 from livekit.agents.voice.speech_handle import SpeechHandle
 
+from worker._livekit_compat import session_running
 from worker.agent import RoleAgent
 from worker.app import record_conversation
 from worker.evals.checks import CallOutcome, TurnOutcome, Verdict, check
@@ -43,6 +44,7 @@ from worker.runtime import SessionRuntime
 from worker.settings import Settings
 from worker.simulator import Faults, Simulator, SimulatorConfig
 from worker.simulator.speech import SAMPLE_RATE, parse_wav, resample
+from worker.tools.egress import EgressPolicy, client_session
 from worker.tools.frontend import FrontendBridge
 
 logger = logging.getLogger("rolecall.evals")
@@ -244,7 +246,7 @@ async def _run_conversation(
             stack.push_async_callback(backend.stop)
             http = backend.client()
         else:
-            http = aiohttp.ClientSession()
+            http = client_session(EgressPolicy.from_settings(settings))  # http tools: public addresses only
         stack.push_async_callback(http.close)
         page = StandInPage(loaded.spec.ui, frontend_methods(roles))
         turns, record = await _converse(
@@ -335,13 +337,15 @@ async def _converse(
     outcomes: list[TurnOutcome] = []
     try:
         try:
-            await asyncio.wait_for(session.start(agent, capture_run=True, record=False), options.timeout_s)
+            await asyncio.wait_for(
+                session.start(agent, capture_run=True, record=False, session_host=False), options.timeout_s
+            )
         except Exception as exc:  # the model is unreachable: every turn fails with the reason
             reason = f"the session did not start: {_reason(exc)}"
             return [TurnOutcome(user=t.user or "", error=reason) for t in conversation.turns], record
         for turn in conversation.turns:
             roles_before = len(record.roles)
-            if session._activity is None or rt.ending:  # no public 'is running'
+            if not session_running(session) or rt.ending:
                 outcome = TurnOutcome(user=_said(turn), error="the session had ended (end_session)")
             elif turn.user is not None:
                 outcome = await _typed_turn(session, turn.user, options.timeout_s)

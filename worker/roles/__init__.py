@@ -2,7 +2,7 @@
 
     from worker.roles import RoleRegistry, UnknownRoleError
 
-    registry = RoleRegistry("roles")          # or $ROLECALL_ROLES_DIR
+    registry = RoleRegistry("roles", policy=settings.role_policy())   # or $ROLECALL_ROLES_DIR
     role = registry.get("cooking-guide")      # latest valid version; raises RoleError subclasses
     rendered = role.render({"user_name": "Ana"})
 
@@ -35,6 +35,7 @@ from worker.roles.models import (
     ServerVad,
     Variable,
 )
+from worker.roles.policy import RolePolicy
 from worker.roles.registry import RoleChange, RoleRegistry, RoleSummary, default_roles_dir
 from worker.roles.schema import json_schema
 
@@ -57,6 +58,7 @@ __all__ = [
     "RoleChange",
     "RoleError",
     "RoleLoader",
+    "RolePolicy",
     "RoleRegistry",
     "RoleRenderError",
     "RoleSummary",

@@ -225,6 +225,8 @@ def _phrase(err: ErrorDetails, path: Path, value: Any, root: type[BaseModel], da
         return _Item(
             message=f"missing required key {key!r} (one of {', '.join(_DISCRIMINATED.get(key, ()))})"
         )
+    if kind == "hinted":  # models.HINTED_ERROR
+        return _Item(message=str(ctx.get("message", err["msg"])), hint=str(ctx.get("hint", "")))
     message = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return _Item(message=message)
 

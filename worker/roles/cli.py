@@ -9,6 +9,7 @@ from typing import Any
 
 from worker.roles._files import display_path
 from worker.roles.loader import check_dir
+from worker.roles.policy import RolePolicy
 from worker.roles.registry import ROLES_DIR_ENV, default_roles_dir
 from worker.roles.schema import schema_text
 
@@ -60,11 +61,27 @@ def _existing_dir(args: argparse.Namespace) -> str | None:
     return roles_dir
 
 
+def _policy() -> RolePolicy | None:
+    """The deployment's policy, from the environment and `.env` (None, after saying why, if invalid).
+
+    The command line is the one place in this package that reads settings (the loader and the registry
+    are handed a policy): a role is checked against what this deployment's worker will accept.
+    """
+    from worker.settings import Settings, SettingsError
+
+    try:
+        return Settings.load(need_livekit=False).role_policy()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 def _check(args: argparse.Namespace) -> int:
     roles_dir = _existing_dir(args)
-    if roles_dir is None:
-        return 1
-    report = check_dir(roles_dir)
+    policy = _policy()
+    if roles_dir is None or policy is None:
+        return 1 if policy is not None else 2
+    report = check_dir(roles_dir, policy=policy)
     width = max((len(r.role.name) for r in report.results if r.role is not None), default=0)
     for result in report.results:
         if result.role is not None:
@@ -81,9 +98,10 @@ def _check(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     roles_dir = _existing_dir(args)
-    if roles_dir is None:
-        return 1
-    report = check_dir(roles_dir)
+    policy = _policy()
+    if roles_dir is None or policy is None:
+        return 1 if policy is not None else 2
+    report = check_dir(roles_dir, policy=policy)
     rows = [("NAME", "TITLE", "TOOLS", "DESCRIPTION")]
     invalid = []
     for result in report.results:
@@ -114,10 +132,11 @@ def _types(args: argparse.Namespace) -> int:
     from worker.roles.typescript import TypesError, generate_dir
 
     roles_dir = _existing_dir(args)
-    if roles_dir is None:
-        return 1
+    policy = _policy()
+    if roles_dir is None or policy is None:
+        return 1 if policy is not None else 2
     try:
-        text = generate_dir(roles_dir)
+        text = generate_dir(roles_dir, policy=policy)
     except TypesError as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -18,6 +18,7 @@ from worker.roles._report import did_you_mean, validation_errors
 from worker.roles._yaml import Document, Path, implicit_surprise, parse, render_path
 from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
 from worker.roles.models import FragmentFile, HandoffTool, PromptFile, Role, RoleFile
+from worker.roles.policy import RolePolicy
 
 _M = TypeVar("_M", bound=BaseModel)
 Locator = Callable[[int], tuple[int, int]]
@@ -93,10 +94,15 @@ def _text_locator(text: str) -> Locator:
 
 
 class RoleLoader:
-    """Loads roles from one directory. Fragments are cached per instance: use one loader per check."""
+    """Loads roles from one directory. Fragments are cached per instance: use one loader per check.
 
-    def __init__(self, roles_dir: str | os.PathLike[str]) -> None:
+    `policy` is the operator's part of what a role may reference (environment variables, private
+    hosts); a role that goes beyond it is invalid. Default: `RolePolicy()` (default settings).
+    """
+
+    def __init__(self, roles_dir: str | os.PathLike[str], *, policy: RolePolicy | None = None) -> None:
         self.roles_dir = os.path.abspath(roles_dir)
+        self.policy = policy if policy is not None else RolePolicy()
         self._fragments: dict[str, _Fragment] = {}
 
     # -------------------------------------------------------------------------------------- listing
@@ -134,6 +140,7 @@ class RoleLoader:
         role_file = self._validate(RoleFile, doc, errors)
         errors.extend(self._parameter_errors(doc))
         if role_file is None:
+            errors.sort(key=lambda e: (e.line or 0, e.column or 0))  # model and parameter errors, by line
             return LoadResult(display, None, errors, tuple(deps))
         if role_file.name != stem:
             hint = f"set name: {stem}, or rename the file to {role_file.name}{ROLE_SUFFIX}"
@@ -211,10 +218,9 @@ class RoleLoader:
             )
         return doc
 
-    @staticmethod
-    def _validate(model: type[_M], doc: Document, errors: list[RoleError]) -> _M | None:
-        try:
-            return model.model_validate(doc.data)
+    def _validate(self, model: type[_M], doc: Document, errors: list[RoleError]) -> _M | None:
+        try:  # the policy's checks run inside the models' validators, located like any other error
+            return model.model_validate(doc.data, context={"policy": self.policy})
         except ValidationError as exc:
             errors.extend(validation_errors(exc, doc, model))
             return None
@@ -395,9 +401,9 @@ class CheckReport:
         return not self.other_errors and all(r.role is not None for r in self.results)
 
 
-def check_dir(roles_dir: str | os.PathLike[str]) -> CheckReport:
-    """Load every role and fragment in `roles_dir`."""
-    loader = RoleLoader(roles_dir)
+def check_dir(roles_dir: str | os.PathLike[str], *, policy: RolePolicy | None = None) -> CheckReport:
+    """Load every role and fragment in `roles_dir` (under `policy`, default `RolePolicy()`)."""
+    loader = RoleLoader(roles_dir, policy=policy)
     results = [loader.load(path) for _, path in sorted(loader.role_files().items())]
     reported = {e for r in results for e in r.errors}
     other: list[RoleError] = []

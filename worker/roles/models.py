@@ -13,10 +13,22 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic import model_validator as _model_validator
+from pydantic_core import PydanticCustomError
 
-from worker.roles import template
+from worker.roles import regex, template
+from worker.roles.policy import RolePolicy, is_worker_header, reserved_env, reserved_env_message
 
 ROLE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 """Role and fragment names: also their file stems."""
@@ -37,9 +49,6 @@ RoleName = Annotated[str, Field(pattern=ROLE_NAME)]
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _SENSITIVE_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.IGNORECASE)
-_WORKER_HEADERS = frozenset(
-    {"host", "content-length", "content-type", "transfer-encoding", "connection", "x-rolecall-signature"}
-)
 _DEFAULT_ERROR_MESSAGE = (
     "The tool failed. Tell the user in one short sentence that it did not work, then offer to try again "
     "or to continue without it."
@@ -144,15 +153,53 @@ class Limits(_FileModel):
     """Tool calls allowed in one agent turn before further calls fail (stops runaway loops)."""
     max_handoffs: int = Field(10, ge=0, le=100)
     """Handoffs allowed in one session (stops two roles handing the user back and forth)."""
+    max_cost_usd: float | None = Field(None, gt=0, le=1000)
+    """End the session (after a short goodbye) once its estimated model cost reaches this many US
+    dollars, from the token usage and the worker's price table; null: no budget."""
 
 
 class Variable(_FileModel):
-    """A template variable: `{{ name }}` in instructions and greeting, filled from dispatch `vars`."""
+    """A template variable: `{{ name }}` in instructions and greeting, filled from dispatch `vars`.
+
+    Values usually come from the browser and land in the system instructions: keep them as narrow as
+    the role allows (an `enum`, a `pattern`, a short `max_length`).
+    """
 
     default: str | int | float | None = None
     """Value when the dispatch does not give one; without a default the variable is required."""
     description: str = ""
     """What the variable means (for whoever builds the dispatch)."""
+    type: Literal["string", "integer", "number"] | None = None
+    """string, integer or number (JSON types of the given value); absent: a string or a number."""
+    enum: list[str | int | float] | None = Field(None, min_length=1, max_length=100)
+    """The only values accepted, e.g. [metric, US customary]."""
+    pattern: str | None = Field(None, min_length=1, max_length=1000)
+    """Regular expression (RE2 syntax) the whole value must match (no anchors needed), e.g.
+    [A-Za-z][A-Za-z .'-]*."""
+    max_length: int = Field(template.DEFAULT_MAX_CHARS, ge=1, le=template.MAX_VALUE_CHARS)
+    """Longest value accepted, in characters (default 100, at most 500)."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _check_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                regex.compile(value)
+            except regex.RegexError as exc:
+                raise _hinted(f"pattern is not supported: {exc}", regex.REFUSED_HINT) from None
+        return value
+
+    @_model_validator(mode="after")
+    def _check_values(self) -> Variable:
+        for index, item in enumerate(self.enum or ()):
+            problem = template.value_problem(self, item, check_enum=False)
+            if problem:
+                raise ValueError(f"enum[{index}]: {problem}")
+        if self.default is not None:
+            problem = template.value_problem(self, self.default)
+            if problem:
+                raise ValueError(f"default: {problem}")
+        return self
 
 
 class PromptFile(_FileModel):
@@ -237,6 +284,53 @@ class FrontendTool(_Tool):
         return self.rpc_method or self.name
 
 
+def _check_header_name(name: str) -> str:
+    if not _HEADER_NAME.match(name):
+        raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+    if is_worker_header(name):
+        raise ValueError(f"header {name} is set by the worker and cannot be configured")
+    return name
+
+
+HINTED_ERROR = "hinted"
+"""Error type of a validation error with a hint (e.g. what the deployment's `RolePolicy` refuses);
+its context carries `message` and `hint`, reported as `message (hint: hint)`."""
+_ENV_HINT = (
+    "use a name the operator allows (ROLECALL_TOOL_ENV), e.g. TOOL_..., or ask the operator to allow this one"
+)
+
+
+def _policy(info: ValidationInfo) -> RolePolicy | None:
+    """The deployment's policy, when the loader validates with `context={"policy": ...}`."""
+    policy = info.context.get("policy") if isinstance(info.context, dict) else None
+    return policy if isinstance(policy, RolePolicy) else None
+
+
+def _hinted(message: str, hint: str) -> PydanticCustomError:
+    return PydanticCustomError(HINTED_ERROR, "{message}", {"message": message, "hint": hint})
+
+
+def _check_header_value(value: str, info: ValidationInfo) -> str:
+    refs = _ENV_REF.findall(value)
+    if any(not re.fullmatch(ENV_NAME, ref) for ref in refs) or value.replace("$$", "").count("$") != len(
+        refs
+    ):
+        raise ValueError("write environment references as ${NAME} (A-Z, 0-9, _)")
+    for ref in refs:
+        if reserved_env(ref):
+            raise ValueError(reserved_env_message(ref))
+    policy = _policy(info)
+    for ref in dict.fromkeys(refs):
+        problem = policy.env_problem(ref) if policy is not None else None
+        if problem:
+            raise _hinted(problem, _ENV_HINT)
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(_check_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
+
+
 class HttpTool(_Tool):
     """POSTs the validated arguments as JSON to a fixed URL, signed with an HMAC of the body."""
 
@@ -245,9 +339,11 @@ class HttpTool(_Tool):
     """http or https URL, fixed here (never built from model output); or a path (`/api/...`) on the
     app backend named by the worker's `ROLECALL_APP_URL`."""
     secret_env: str | None = None
-    """NAME of the environment variable holding the HMAC signing secret (never the secret itself)."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Static request headers; values may reference environment variables as ${NAME}."""
+    """NAME of the environment variable holding the HMAC signing secret (never the secret itself):
+    ROLECALL_TOOL_SECRET, or a name the operator allows (ROLECALL_TOOL_ENV, default TOOL_*)."""
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    """Static request headers; values may reference environment variables as ${NAME}, for names the
+    operator allows (ROLECALL_TOOL_ENV, default TOOL_*); never User-Agent or X-RoleCall-* headers."""
     max_response_bytes: int = Field(65536, ge=1, le=1048576)
     """Larger responses are cut off and the call fails."""
     allowed_hosts: list[str] | None = None
@@ -257,7 +353,7 @@ class HttpTool(_Tool):
 
     @field_validator("url")
     @classmethod
-    def _check_url(cls, value: str) -> str:
+    def _check_url(cls, value: str, info: ValidationInfo) -> str:
         if value.startswith("/") and not value.startswith("//"):
             if any(c.isspace() for c in value) or urlsplit(value).fragment:
                 raise ValueError("expected a path like /api/recipes/search (no spaces, no #fragment)")
@@ -274,31 +370,38 @@ class HttpTool(_Tool):
             )
         if parts.username or parts.password:
             raise ValueError("credentials in the URL are not allowed; use headers with ${ENV_NAME}")
+        policy = _policy(info)
+        problem = policy.host_problem(parts.hostname) if policy is not None else None
+        if problem:
+            raise _hinted(
+                f"{problem}; http tools do not call loopback, private, link-local or other non-public "
+                "addresses on this worker",
+                "if this worker should call it, the operator lists the host in ROLECALL_HTTP_PRIVATE_HOSTS",
+            )
         return value
 
     @field_validator("secret_env")
     @classmethod
-    def _check_secret_env(cls, value: str | None) -> str | None:
+    def _check_secret_env(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not re.fullmatch(ENV_NAME, value):
             raise ValueError(
                 "expected the NAME of an environment variable (like RECIPES_SECRET), found something else; "
                 "if that was the secret itself, remove it from the file, put it in the environment and name "
                 "the variable here"
             )
+        if value is not None and reserved_env(value, signing=True):
+            raise ValueError(reserved_env_message(value, signing=True))
+        policy = _policy(info)
+        problem = policy.env_problem(value, signing=True) if policy is not None and value else None
+        if problem:
+            raise _hinted(problem, _ENV_HINT)
         return value
 
     @field_validator("headers")
     @classmethod
     def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name, header in value.items():
-            if not _HEADER_NAME.match(name):
-                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
-            if name.lower() in _WORKER_HEADERS:
-                raise ValueError(f"header {name} is set by the worker and cannot be configured")
             refs = _ENV_REF.findall(header)
-            bad = [ref for ref in refs if not re.fullmatch(ENV_NAME, ref)]
-            if bad or header.replace("$$", "").count("$") != len(refs):
-                raise ValueError(f"header {name}: write environment references as ${{NAME}} (A-Z, 0-9, _)")
             if _SENSITIVE_HEADER.search(name) and not refs:
                 raise ValueError(
                     f"header {name} looks like a credential; reference an environment variable "

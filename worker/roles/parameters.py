@@ -7,13 +7,13 @@ the Draft 2020-12 meta-schema for whatever the walk did not already report.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from worker.roles import regex
 from worker.roles._report import did_you_mean
 
 SUPPORTED_KEYWORDS = (
@@ -114,12 +114,24 @@ def _walk(schema: Any, path: tuple[str | int, ...], *, top: bool = False) -> Ite
         elif key == "format" and isinstance(value, str) and value not in FORMATS:
             yield Problem(here, f"format {value!r} is not supported", "supported: " + ", ".join(FORMATS))
         elif key == "pattern" and isinstance(value, str):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                yield Problem(here, f"pattern is not a valid regular expression: {exc}")
+            yield from _check_pattern(value, here)
         elif key in ("enum", "const", "default"):
             yield from _check_values(key, value, declared, here)
+
+
+def _check_pattern(pattern: str, path: tuple[str | int, ...]) -> Iterator[Problem]:
+    # The worker checks arguments with RE2 (linear time), the page with JavaScript's RegExp: a pattern
+    # must mean the same to both.
+    try:
+        regex.compile(pattern)
+    except regex.RegexError as exc:
+        yield Problem(path, f"pattern is not supported: {exc}", regex.REFUSED_HINT)
+        return
+    problem = regex.javascript_problem(pattern)
+    if problem:
+        yield Problem(
+            path, f"pattern is not supported: {problem}", "write it in the syntax RE2 and JavaScript share"
+        )
 
 
 def _check_type(value: Any, path: tuple[str | int, ...]) -> Iterator[Problem]:

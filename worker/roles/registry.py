@@ -30,6 +30,7 @@ from worker.roles._last_valid import STORE_DIR_ENV, LastValidStore
 from worker.roles.errors import InvalidRoleError, RoleError, UnknownRoleError
 from worker.roles.loader import RoleLoader, check_dir
 from worker.roles.models import ROLE_NAME, Role
+from worker.roles.policy import RolePolicy
 
 logger = logging.getLogger("worker.roles")
 
@@ -100,12 +101,21 @@ class _Entry:
 
 
 class RoleRegistry:
-    """Roles in one directory, by name; `get` always returns the latest valid version."""
+    """Roles in one directory, by name; `get` always returns the latest valid version.
+
+    `policy`: what roles may reference on this deployment (build it from the settings with
+    `Settings.role_policy()`); default `RolePolicy()`, the policy of default settings.
+    """
 
     def __init__(
-        self, roles_dir: str | os.PathLike[str] | None = None, *, store_dir: str | None = None
+        self,
+        roles_dir: str | os.PathLike[str] | None = None,
+        *,
+        store_dir: str | None = None,
+        policy: RolePolicy | None = None,
     ) -> None:
         self.roles_dir = os.path.abspath(roles_dir if roles_dir is not None else default_roles_dir())
+        self.policy = policy if policy is not None else RolePolicy()
         store_dir = store_dir if store_dir is not None else os.environ.get(STORE_DIR_ENV)
         self._store = LastValidStore(store_dir, self.roles_dir) if store_dir else None
         """Shared with the worker's other processes (see `worker.roles._last_valid`); None: this one only."""
@@ -169,7 +179,7 @@ class RoleRegistry:
 
     def errors(self) -> dict[str, list[RoleError]]:
         """Current problems, by file (roles, fragments, prompt files, badly named files)."""
-        report = check_dir(self.roles_dir)
+        report = check_dir(self.roles_dir, policy=self.policy)
         grouped: dict[str, list[RoleError]] = {}
         for error in [e for r in report.results for e in r.errors] + report.other_errors:
             grouped.setdefault(error.file, []).append(error)
@@ -243,7 +253,7 @@ class RoleRegistry:
 
     def _reload(self, name: str, path: str, previous: _Entry | None) -> _Entry:
         loaded_ns = time.time_ns()
-        result = RoleLoader(self.roles_dir).load(path)
+        result = RoleLoader(self.roles_dir, policy=self.policy).load(path)
         stamps = {dep: _stamp(dep) for dep in result.dependencies}
         if result.role is not None:
             entry = _Entry(path, result.role, [], stamps, loaded_ns)

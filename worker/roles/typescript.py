@@ -22,6 +22,7 @@ from typing import Any
 from worker.roles.errors import RoleError
 from worker.roles.loader import check_dir
 from worker.roles.models import FrontendTool, Role
+from worker.roles.policy import RolePolicy
 
 HEADER = (
     "// Generated from the role files by `python -m worker roles types`. Do not edit.\n"
@@ -297,9 +298,9 @@ def _json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def generate_dir(roles_dir: str) -> str:
+def generate_dir(roles_dir: str, *, policy: RolePolicy | None = None) -> str:
     """`generate` over every role in `roles_dir`; raises `TypesError` when any file is invalid."""
-    report = check_dir(roles_dir)
+    report = check_dir(roles_dir, policy=policy)
     if not report.ok:
         raise TypesError([e for r in report.results for e in r.errors] + report.other_errors)
     return generate([r.role for r in report.results if r.role is not None])

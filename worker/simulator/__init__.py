@@ -9,12 +9,14 @@
 Modules: `events` (protocol vocabulary and validation), `session` (one connection's state
 machine), `response` (streaming one response), `replies` (what the model answers), `commands`
 (/call, /say), `scenario` (scenario files), `speech` (reply audio), `vad` (server VAD),
-`faults` (latency and fault knobs), `server` (WebSocket server and in-process API), `cli`.
+`truncation` (assistant audio as sent, and cutting it), `faults` (latency and fault knobs),
+`records` (what is kept of the events), `server` (WebSocket server and in-process API), `cli`.
 """
 
 from worker.simulator.faults import ERROR_KINDS, ErrorKind, Faults
+from worker.simulator.records import RecordedEvent, Violation
 from worker.simulator.scenario import Scenario, ScenarioError, Step, ToolCallSpec, Turn
-from worker.simulator.server import Connection, RecordedEvent, Simulator, SimulatorConfig, Violation
+from worker.simulator.server import Connection, Simulator, SimulatorConfig
 
 __all__ = [
     "ERROR_KINDS",

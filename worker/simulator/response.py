@@ -13,7 +13,9 @@ Order for a reply that speaks then calls a tool (audio modality):
     response.done, rate_limits.updated
 
 A cancel (client `response.cancel` or barge-in) ends the item in progress as `incomplete` and the
-response as `cancelled`; the calls not yet started are not made.
+response as `cancelled`; the calls not yet started are not made. A client may truncate the audio
+item while it streams (`truncation.py`): the item, its content part and `response.done` then carry
+the transcript cut to what was heard, the transcript stream (deltas, `..._transcript.done`) all of it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from worker.simulator.events import JsonDict, new_id
 from worker.simulator.faults import Faults
 from worker.simulator.replies import Reply
 from worker.simulator.speech import SAMPLE_RATE, Synthesizer
+from worker.simulator.truncation import SpokenAudio
 
 CHUNK_MS = 100
 AUDIO_FORMAT: JsonDict = {"type": "audio/pcm", "rate": SAMPLE_RATE}
@@ -54,7 +57,7 @@ class ResponseHost(Protocol):
     async def add_item(self, item: JsonDict) -> str | None: ...
     def item_done_event(self, item: JsonDict) -> JsonDict: ...
     def input_usage(self, instructions: str) -> tuple[int, int]: ...
-    def remember_audio(self, item_id: str, duration_ms: int, words: list[tuple[int, str]]) -> None: ...
+    def spoken_audio(self, item_id: str) -> SpokenAudio: ...
 
 
 @dataclass
@@ -201,14 +204,17 @@ class ResponseStream:
         ids = {"response_id": r.id, "item_id": item["id"], "output_index": index, "content_index": 0}
         part: JsonDict = {"type": "audio", "transcript": ""} if audio else {"type": "text", "text": ""}
         await self._send({"type": "response.content_part.added", **ids, "part": dict(part)})
-        said = await (self._stream_audio(text, ids) if audio else self._stream_text(text, ids))
-        r.text_tokens += tokens(said)
         if audio:
-            part["transcript"] = said
-            content: JsonDict = {"type": "output_audio", "transcript": said}
+            spoken = self.host.spoken_audio(str(item["id"]))
+            said = await self._stream_audio(text, ids, spoken)
+            heard = said if spoken.truncated_ms is None else spoken.transcript
+            part["transcript"] = heard
+            content: JsonDict = {"type": "output_audio", "transcript": heard}
         else:
+            said = await self._stream_text(text, ids)
             part["text"] = said
             content = {"type": "output_text", "text": said}
+        r.text_tokens += tokens(said)
         await self._send({"type": "response.content_part.done", **ids, "part": part})
         item["content"] = [content]
         item["status"] = "incomplete" if r.cancelled.is_set() else "completed"
@@ -226,7 +232,7 @@ class ResponseStream:
         await self._send({"type": "response.output_text.done", **ids, "text": said})
         return said
 
-    async def _stream_audio(self, text: str, ids: JsonDict) -> str:
+    async def _stream_audio(self, text: str, ids: JsonDict, spoken: SpokenAudio) -> str:
         r = self.r
         pcm: npt.NDArray[np.int16] = await self.host.synth.synthesize(text)
         duration_ms = pcm.size * 1000 // SAMPLE_RATE
@@ -240,11 +246,14 @@ class ResponseStream:
                 break
             piece = pcm[offset : offset + chunk]
             chunk_end_ms = sent_ms + piece.size * 1000 // SAMPLE_RATE
+            first_word = next_word
             while next_word < len(words) and words[next_word][0] < chunk_end_ms:
                 delta = words[next_word][1]
                 await self._send({"type": "response.output_audio_transcript.delta", **ids, "delta": delta})
                 said += delta
                 next_word += 1
+            # Recorded before it goes out: a client may truncate as soon as it has the delta.
+            spoken.extend(piece.size, words[first_word:next_word])
             await self._send(
                 {
                     "type": "response.output_audio.delta",
@@ -258,7 +267,6 @@ class ResponseStream:
             pace = self.host.faults.audio_pace
             if pace > 0:
                 await self._pause(start + sent_ms / 1000 / pace - loop.time())
-        self.host.remember_audio(str(ids["item_id"]), sent_ms, words[:next_word])
         if not r.cancelled.is_set():
             await self._send({"type": "response.output_audio.done", **ids})
             await self._send({"type": "response.output_audio_transcript.done", **ids, "transcript": said})

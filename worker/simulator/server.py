@@ -6,8 +6,10 @@
         assert not sim.violations
 
 Every client event received and every server event sent is recorded with its connection id and a
-monotonic timestamp. In strict mode (the default) each outgoing event is validated against the
-openai package's server event types; failures land in `violations` (the event is still sent).
+monotonic timestamp (`record`, on in-process, off in the CLI; see `records.py`). In strict mode (the
+default) each outgoing event is validated against the openai package's server event types; failures
+land in `violations` (the event is still sent). Every `error` event sent is logged at WARNING with
+the client event it answers.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from worker.simulator.events import (
     validate_server_event,
 )
 from worker.simulator.faults import ErrorKind, Faults, error_payload
+from worker.simulator.records import RecordedEvent, Recorder, Violation
 from worker.simulator.response import ConnectionGone
 from worker.simulator.scenario import Scenario
 from worker.simulator.session import Session
@@ -65,30 +68,20 @@ class SimulatorConfig:
     max_event_bytes: int = 15 * 1024 * 1024
     """Largest client event accepted (bigger ones get an `error`); frames over twice this close the
     socket with 1009. CLI `--max-event-bytes`."""
+    record: bool = True
+    """Keep every event in `Simulator.received` / `sent` (tests and benchmarks read them). The CLI
+    turns it off: a long-lived server would keep about 5.5 MB per minute of audio forever."""
+    record_limit: int | None = None
+    """With `record`: keep only the newest N events of each direction (between N and 2N are held),
+    audio payloads replaced by their size (`bytes: n`). None keeps every event whole."""
 
 
-@dataclass(frozen=True)
-class RecordedEvent:
-    """One event on the wire: its connection, when (time.monotonic()), the event, and any refusal."""
-
-    connection: str
-    at: float
-    event: JsonDict
-    error: str | None = None
-
-    @property
-    def type(self) -> str | None:
-        value = self.event.get("type")
-        return value if isinstance(value, str) else None
+_MAX_LOGGED_CHARS = 300
+_NO_CLIENT_EVENT = "no client event (a fault)"
 
 
-@dataclass(frozen=True)
-class Violation:
-    """A server event that did not validate against the openai types."""
-
-    connection: str
-    event: JsonDict
-    problems: list[str]
+def _clip(text: str, limit: int = _MAX_LOGGED_CHARS) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
 
 
 class Connection:
@@ -103,6 +96,8 @@ class Connection:
         self.closed = False
         self.sent_count = 0
         self._lock = asyncio.Lock()
+        self._cause = _NO_CLIENT_EVENT
+        """The client event being handled, named in the log line of an `error` sent meanwhile."""
         self.session = Session(self, model=model, scenario=sim.config.scenario, synth=sim.synth)
 
     async def send(self, event: JsonDict) -> None:
@@ -113,19 +108,33 @@ class Connection:
             if self.sim.config.strict:
                 problems = validate_server_event(event)
                 if problems:
-                    self.sim.violations.append(Violation(self.id, event, problems))
+                    self.sim.recorder.violation(Violation(self.id, event, problems))
                     log.error("server event %s does not validate: %s", event.get("type"), problems)
+            if event.get("type") == "error":
+                self._log_error(event)
             try:
                 await self.ws.send(json.dumps(event))
             except ConnectionClosed:
                 self.closed = True
                 raise ConnectionGone from None
-            self.sim.sent.append(RecordedEvent(self.id, time.monotonic(), event))
+            self.sim.recorder.send(self.id, time.monotonic(), event)
             self.sent_count += 1
             limit = self.faults.drop_after_events
             if limit is not None and self.sent_count >= limit:
                 await self.drop()
                 raise ConnectionGone
+
+    def _log_error(self, event: JsonDict) -> None:
+        error = event.get("error") or {}
+        log.warning(
+            "%s: sent error (%s, code %s, param %s) for %s: %s",
+            self.id,
+            error.get("type"),
+            error.get("code"),
+            error.get("param"),
+            self._cause,
+            _clip(str(error.get("message"))),
+        )
 
     async def drop(self) -> None:
         """Fault: end the socket now, abruptly or (with `faults.close_code`) with that close code."""
@@ -165,22 +174,28 @@ class Connection:
             await self.session.aclose()
 
     async def _receive(self, message: str | bytes) -> None:
+        try:
+            await self._handle_message(message)
+        finally:
+            self._cause = _NO_CLIENT_EVENT
+
+    async def _handle_message(self, message: str | bytes) -> None:
         at = time.monotonic()
         try:
             event = parse_client_event(message, max_bytes=self.sim.config.max_event_bytes)
         except ProtocolError as err:
             raw = _best_effort_json(message)
-            self.sim.received.append(RecordedEvent(self.id, at, raw, err.message))
+            self.sim.recorder.receive(self.id, at, raw, err.message)
+            self._cause = _describe(raw.get("type"), raw.get("event_id"))
             await self.send(error_event(err))
             return
-        record = RecordedEvent(self.id, at, event.raw)
-        self.sim.received.append(record)
+        record = self.sim.recorder.receive(self.id, at, event.raw)
+        self._cause = _describe(event.type, event.event_id)
         try:
             await self.session.handle(event)
         except ProtocolError as err:
-            self.sim.received[self.sim.received.index(record)] = RecordedEvent(
-                self.id, at, event.raw, err.message
-            )
+            if record is not None:
+                record.error = err.message
             await self.send(error_event(err))
         except ConnectionGone:
             raise
@@ -193,6 +208,13 @@ class Connection:
                     )
                 )
             )
+
+
+def _describe(event_type: object, event_id: object) -> str:
+    """How a log line names a client event: its type and event_id, clipped (they are client input)."""
+    kind = _clip(event_type, 64) if isinstance(event_type, str) else "an unparsed frame"
+    ident = repr(_clip(event_id, 64)) if isinstance(event_id, str) else "none"
+    return f"client event {kind} (event_id {ident})"
 
 
 def _best_effort_json(message: str | bytes) -> JsonDict:
@@ -212,9 +234,13 @@ class Simulator:
         self.faults = self.config.faults
         """Template for new connections; changing it affects connections opened afterwards."""
         self.synth = Synthesizer(self.config.speech)
-        self.received: list[RecordedEvent] = []
-        self.sent: list[RecordedEvent] = []
-        self.violations: list[Violation] = []
+        self.recorder = Recorder(enabled=self.config.record, limit=self.config.record_limit)
+        self.received: list[RecordedEvent] = self.recorder.received
+        """Client events (`SimulatorConfig.record`), each with the refusal sent for it, if any."""
+        self.sent: list[RecordedEvent] = self.recorder.sent
+        """Server events (`SimulatorConfig.record`), with monotonic timestamps."""
+        self.violations: list[Violation] = self.recorder.violations
+        """Server events that failed validation (strict mode; the first 100)."""
         self.connections: list[Connection] = []
         """Live connections, oldest first."""
         self.connection_count = 0
@@ -293,7 +319,9 @@ class Simulator:
         where: Callable[[RecordedEvent], bool] | None = None,
         timeout: float = 10.0,  # noqa: ASYNC109 - a deadline is the point of this helper
     ) -> RecordedEvent:
-        """Wait until an event of this type is received (or, with `sent`, sent); raise TimeoutError."""
+        """Wait until an event of this type is received (or, with `sent`, sent); raise TimeoutError.
+
+        Reads the records, so it needs `SimulatorConfig.record` on."""
         records = self.sent if sent else self.received
         async with asyncio.timeout(timeout):
             while True:

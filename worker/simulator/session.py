@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
+from openai.types.realtime import ConversationItemTruncateEvent
 
 from worker.simulator.events import ClientEvent, JsonDict, ProtocolError, error_event, new_id
 from worker.simulator.faults import Faults, error_payload
@@ -32,6 +33,7 @@ from worker.simulator.response import (
 )
 from worker.simulator.scenario import Scenario
 from worker.simulator.speech import SAMPLE_RATE, Synthesizer
+from worker.simulator.truncation import SpokenAudio, check_truncate
 from worker.simulator.vad import EnergyVad, VadSettings
 
 log = logging.getLogger(__name__)
@@ -136,7 +138,7 @@ class Session:
         self.response: ActiveResponse | None = None
         self._response_task: asyncio.Task[None] | None = None
         self._answered: set[str] = set()
-        self._audio: dict[str, tuple[int, list[tuple[int, str]]]] = {}
+        self._spoken: dict[str, SpokenAudio] = {}
         self._input_audio_ms: dict[str, int] = {}
         self._transcripts: dict[str, str] = {}
         self._buffer = bytearray()
@@ -272,31 +274,17 @@ class Session:
         await self.send(self.item_done_event(item))
 
     async def _item_truncate(self, ev: ClientEvent) -> None:
-        item_id, end_ms = ev.raw["item_id"], ev.raw["audio_end_ms"]
-        item = self._find(item_id)
-        if item is None or item_id not in self._audio:
-            raise ProtocolError(
-                f"Cannot truncate item '{item_id}': no assistant audio item with this id.",
-                param="item_id",
-                event_id=ev.event_id,
-            )
-        duration_ms, words = self._audio[item_id]
-        if end_ms < 0 or end_ms > duration_ms:
-            raise ProtocolError(
-                f"Audio content of {duration_ms}ms is shorter than {end_ms}ms.",
-                param="audio_end_ms",
-                event_id=ev.event_id,
-            )
-        heard = "".join(w for start, w in words if start < end_ms).rstrip()
-        # what the user did not hear is no longer part of the conversation
-        item["content"] = [{"type": "output_audio", "transcript": heard}]
-        self._audio[item_id] = (end_ms, [(s, w) for s, w in words if s < end_ms])
+        request: ConversationItemTruncateEvent = ev.model  # typed: `raw` may hold "5" for 5
+        item, spoken = check_truncate(self._find(request.item_id), self._spoken.get(request.item_id), request)
+        # What the user did not hear is no longer part of the conversation; the response may
+        # still be streaming this item (see truncation.py).
+        item["content"] = [{"type": "output_audio", "transcript": spoken.cut(request.audio_end_ms)}]
         await self.send(
             {
                 "type": "conversation.item.truncated",
-                "item_id": item_id,
-                "content_index": ev.raw["content_index"],
-                "audio_end_ms": end_ms,
+                "item_id": request.item_id,
+                "content_index": request.content_index,
+                "audio_end_ms": request.audio_end_ms,
             }
         )
 
@@ -309,6 +297,7 @@ class Session:
                 event_id=ev.event_id,
             )
         self.items.remove(item)
+        self._spoken.pop(item["id"], None)
         await self.send({"type": "conversation.item.deleted", "item_id": item["id"]})
 
     async def _item_retrieve(self, ev: ClientEvent) -> None:
@@ -387,9 +376,9 @@ class Session:
         previous = self.items[index - 1]["id"] if index else None
         return {"type": "conversation.item.done", "previous_item_id": previous, "item": copy.deepcopy(item)}
 
-    def remember_audio(self, item_id: str, duration_ms: int, words: list[tuple[int, str]]) -> None:
-        """Keep an assistant item's audio length and word timings, for truncation."""
-        self._audio[item_id] = (duration_ms, words)
+    def spoken_audio(self, item_id: str) -> SpokenAudio:
+        """The record of an assistant item's audio, which its response extends delta by delta."""
+        return self._spoken.setdefault(item_id, SpokenAudio())
 
     def input_usage(self, instructions: str) -> tuple[int, int]:
         """Deterministic input token counts (text, audio) for a response over the conversation."""

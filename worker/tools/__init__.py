@@ -20,6 +20,7 @@ from livekit.agents.llm import RawFunctionTool, ToolError
 
 from worker.roles import BuiltinTool, FrontendTool, HandoffTool, HttpTool, Role
 from worker.tools.arguments import ArgumentValidator
+from worker.tools.egress import EgressPolicy
 from worker.tools.frontend import FrontendCallError
 from worker.tools.http import CallContext, HttpTarget, HttpToolError, post_json
 
@@ -75,6 +76,8 @@ def _runner(spec: AnyTool, role: Role, rt: SessionRuntime, handoff: Callable[...
             headers=spec.headers,
             allowed_hosts=frozenset(spec.allowed_hosts) if spec.allowed_hosts is not None else None,
             deployment_hosts=rt.settings.allowed_http_hosts(),
+            env_policy=rt.settings.role_policy(),
+            egress=EgressPolicy.from_settings(rt.settings),
         )
 
         async def run_http(args: dict[str, Any], _: RunContext[Any]) -> str:

@@ -3,18 +3,42 @@
 livekit-agents passes raw-schema tools whatever JSON the model produced; the model sometimes
 omits a required field or sends a string for a number. The message names each problem by path so
 the model can correct itself on the next try.
+
+The check means what the page's check means (Ajv with ajv-formats): `format` is asserted, with the
+page's definitions (`worker.tools.formats`), and `pattern` runs on RE2, in linear time, so a pattern a
+role author wrote cannot stall the session's event loop whatever the model sends.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 from livekit.agents.llm import ToolError
 
+from worker.roles import regex
+from worker.tools.formats import format_checker
+
 MAX_REPORTED = 3
+
+
+def _re2_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """The `pattern` keyword (ECMA-262 semantics: a match anywhere), run by RE2 instead of `re`."""
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        compiled = regex.compile(pattern)
+    except regex.RegexError:  # the role loader refuses these; a schema from elsewhere may have one
+        yield ValidationError(f"cannot be checked against the pattern {pattern!r}")
+        return
+    if compiled.search(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _re2_pattern})
+_FORMATS = format_checker()
 
 
 class ArgumentValidator:
@@ -22,7 +46,7 @@ class ArgumentValidator:
 
     def __init__(self, tool_name: str, schema: Mapping[str, Any]) -> None:
         self.tool_name = tool_name
-        self._validator = Draft202012Validator(dict(schema))
+        self._validator = _Validator(dict(schema), format_checker=_FORMATS)
 
     def problems(self, arguments: Any) -> list[str]:
         """Each violation as `path: message`, most specific first."""

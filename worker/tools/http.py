@@ -2,8 +2,9 @@
 
 This is the control plane over plain HTTP: the app backend owns the business logic, serverless or
 not. The URL never comes from model output. Requests are signed (see `worker.signing`), time out,
-never follow redirects, and read at most `max_response_bytes`; anything else becomes an HttpToolError
-whose text the model can speak about.
+never follow redirects, and read the whole answer up to `max_response_bytes` (worker.bodies); the
+model gets it as compact JSON text. Anything else becomes an HttpToolError whose text the model can
+speak about.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from worker.bodies import BodyTooLarge, read_capped
+from worker.roles.policy import RolePolicy, is_worker_header, reserved_env, reserved_env_message
 from worker.signing import SIGNATURE_HEADER, sign
+from worker.tools.egress import EgressPolicy, refusal
 
 logger = logging.getLogger("rolecall.http")
 
@@ -52,6 +56,11 @@ class HttpTarget:
     """The tool's own `allowed_hosts`, from the role file."""
     deployment_hosts: frozenset[str] | None = None
     """`ROLECALL_HTTP_ALLOWED_HOSTS`: the operator's limit for every tool."""
+    env_policy: RolePolicy | None = None
+    """The environment variables headers and `secret_env` may use (`ROLECALL_TOOL_ENV`); None: any
+    but RoleCall's own. Checked again here although the role loader refused the others."""
+    egress: EgressPolicy | None = None
+    """Which literal non-public addresses may be called (names: the session's `GuardedResolver`)."""
 
 
 async def post_json(
@@ -64,6 +73,10 @@ async def post_json(
     if target.deployment_hosts is not None and host.lower() not in target.deployment_hosts:
         logger.warning("http tool %s: host %r is not in ROLECALL_HTTP_ALLOWED_HOSTS", target.tool_name, host)
         raise HttpToolError(f"host {host!r} is not allowed on this worker")
+    refused = target.egress.literal_problem(host) if target.egress is not None else None
+    if refused:
+        logger.warning("http tool %s: %s (see ROLECALL_HTTP_PRIVATE_HOSTS)", target.tool_name, refused)
+        raise HttpToolError(refused)
     body = json.dumps(arguments, separators=(",", ":"), ensure_ascii=False).encode()
     headers = {
         "Content-Type": "application/json",
@@ -74,8 +87,9 @@ async def post_json(
         "X-RoleCall-Participant": ctx.participant,
         "X-RoleCall-Role": ctx.role,
     }
-    headers.update(_expand_env(target.headers))
+    headers.update(_expand_env(target.headers, target.env_policy))
     if target.secret_env:
+        _check_env(target.secret_env, target.env_policy, signing=True, use="the signing secret")
         secret = os.environ.get(target.secret_env)
         if not secret:
             raise HttpToolError(f"the signing secret {target.secret_env} is not set on the worker")
@@ -85,31 +99,68 @@ async def post_json(
         async with http.post(
             target.url, data=body, headers=headers, timeout=timeout, allow_redirects=False
         ) as resp:
-            raw = await resp.content.read(target.max_response_bytes + 1)
-            if len(raw) > target.max_response_bytes:
-                raise HttpToolError(f"the response is larger than {target.max_response_bytes} bytes")
             if not 200 <= resp.status < 300:
                 raise HttpToolError(f"the service answered HTTP {resp.status}")
-    except TimeoutError:
+            raw = await read_capped(resp.content, target.max_response_bytes, declared=resp.content_length)
+    except BodyTooLarge:
+        raise HttpToolError(f"the response is larger than {target.max_response_bytes} bytes") from None
+    except TimeoutError:  # the total timeout covers reading the answer too (a drip-fed body)
         raise HttpToolError(f"the service did not answer within {target.timeout_s:g} s") from None
+    except aiohttp.ClientPayloadError:
+        raise HttpToolError("the service's answer was cut off or badly encoded") from None
     except aiohttp.ClientError as exc:
-        raise HttpToolError(f"the service could not be reached ({type(exc).__name__})") from None
+        reason = refusal(exc) or f"the service could not be reached ({type(exc).__name__})"
+        raise HttpToolError(reason) from None
+    return _json_text(raw)
+
+
+def _json_text(raw: bytes) -> str:
+    """The answer as compact JSON text for the model, or HttpToolError saying why it is not JSON."""
     try:
-        json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        # json.loads(bytes) detects UTF-8, -16 and -32, with or without a byte order mark.
+        parsed = json.loads(raw)
+        text = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
+    except UnicodeDecodeError:
+        raise HttpToolError(
+            "the service answered with something that is not JSON (not UTF-8, UTF-16 or UTF-32 text)"
+        ) from None
+    except RecursionError:
+        raise HttpToolError("the service answered with JSON nested too deeply") from None
+    except ValueError:  # JSONDecodeError, and integers longer than Python converts
         raise HttpToolError("the service answered with something that is not JSON") from None
-    return raw.decode()
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (JSON `\ud800`) is not UTF-8: keep it escaped
+        text = json.dumps(parsed, separators=(",", ":"))
+    return text
 
 
 _ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 
-def _expand_env(headers: Mapping[str, str]) -> dict[str, str]:
-    """Static headers; `${NAME}` in a value is replaced by the worker's environment variable NAME."""
+def _check_env(name: str, policy: RolePolicy | None, *, signing: bool, use: str) -> None:
+    """HttpToolError unless a role may use environment variable `name` here (the loader checked too)."""
+    if policy is not None:
+        problem = policy.env_problem(name, signing=signing)
+    else:
+        problem = reserved_env_message(name, signing=signing) if reserved_env(name, signing=signing) else None
+    if problem:
+        logger.warning("http tool: %s %s refused: %s", use, name, problem)
+        raise HttpToolError(f"{use} {name} may not be used on this worker")
+
+
+def _expand_env(headers: Mapping[str, str], policy: RolePolicy | None = None) -> dict[str, str]:
+    """Static headers; `${NAME}` in a value is replaced by the worker's environment variable NAME.
+
+    Only names `policy` allows (without one: any but RoleCall's own), and never a header the worker sets.
+    """
     out = {}
     for key, value in headers.items():
+        if is_worker_header(key):
+            raise HttpToolError(f"header {key} is set by the worker and cannot be configured")
 
         def lookup(match: re.Match[str], header: str = key) -> str:
+            _check_env(match.group(1), policy, signing=False, use=f"header {header}: variable")
             found = os.environ.get(match.group(1))
             if found is None:
                 raise HttpToolError(f"header {header} needs {match.group(1)}, which is not set on the worker")

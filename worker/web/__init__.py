@@ -1,7 +1,11 @@
 """The web backend (`python -m worker web`): session start for the demo page, and the demo's app API.
 
     from worker.web import create_app
-    web.run_app(create_app(Settings.load()), port=8080)
+    from worker.web.serve import serve_forever
+    serve_forever(create_app(Settings.load()), "127.0.0.1", 8080, on_ready=print)
+
+`serve_forever` (what `python -m worker web` runs) adds deadlines for slow clients and a connection
+cap that a bare `web.run_app` lacks.
 
 See `worker.web.app` for the routes and README, "The web backend", for the contract and security model.
 """

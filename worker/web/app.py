@@ -1,7 +1,8 @@
 """The aiohttp application: routes, request bodies, security headers.
 
 GET  /api/roles                 role picker entries
-POST /api/session               {role, vars?} -> {url, token, room, identity, role, expires_at}
+POST /api/session               {role, vars?, identity?} -> {url, token, room, identity, role, expires_at}
+                                (auth per ROLECALL_WEB_AUTH, see worker.web.auth; admission: 429)
 POST /api/session/redispatch    Authorization: Bearer <token> -> {room, dispatched}
 POST /api/recipes/search        signed by the worker (find_recipes tool)
 GET  /api/recipes/{id}          a full recipe card (show_recipe)
@@ -23,8 +24,11 @@ from aiohttp import web
 from livekit import api
 
 from worker import signing
+from worker.bodies import BodyTooLarge, read_capped
 from worker.roles import RoleRegistry
-from worker.settings import Settings
+from worker.settings import Settings, SettingsError
+from worker.web import config
+from worker.web.auth import Authenticator
 from worker.web.errors import ApiError, error_middleware
 from worker.web.health import HealthCheck
 from worker.web.models import (
@@ -45,12 +49,15 @@ logger = logging.getLogger("rolecall.web")
 
 MAX_BODY_BYTES = 16 * 1024
 """Largest request body accepted; every API body is a few hundred bytes."""
+BODY_TIMEOUT_S = 10.0
+"""Longest a request body may take to arrive once its headers are in (a slow client gets 408)."""
 LIVEKIT_API_TIMEOUT_S = 5.0
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", RoleRegistry)
 RECIPES = web.AppKey("recipes", RecipeBook)
 SESSIONS = web.AppKey("sessions", Sessions)
+AUTH = web.AppKey("auth", Authenticator)
 HEALTH = web.AppKey("health", HealthCheck)
 CSP = web.AppKey("csp", str)
 
@@ -60,10 +67,17 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 def create_app(
     settings: Settings, *, registry: RoleRegistry | None = None, recipes: RecipeBook | None = None
 ) -> web.Application:
-    """The web backend for `settings` (LiveKit clients are opened on start-up, closed on clean-up)."""
+    """The web backend for `settings` (LiveKit clients are opened on start-up, closed on clean-up).
+    SettingsError when the web settings cannot work (`worker.web.config`)."""
+    problems = config.problems(settings)
+    if problems:
+        raise SettingsError(problems)
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
-    app[REGISTRY] = registry if registry is not None else RoleRegistry(settings.roles_dir)
+    app[AUTH] = Authenticator(settings)
+    if registry is None:
+        registry = RoleRegistry(settings.roles_dir, policy=settings.role_policy())
+    app[REGISTRY] = registry
     app[RECIPES] = recipes if recipes is not None else RecipeBook.load()
     app[CSP] = app_csp(settings.public_livekit_url or settings.livekit_url)
     app.cleanup_ctx.append(_livekit)
@@ -126,6 +140,7 @@ def app_csp(livekit_url: str) -> str:
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     headers = response.headers
+    headers["Server"] = "RoleCall"  # instead of aiohttp's, which names the Python and aiohttp versions
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
@@ -140,16 +155,24 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 
 
 async def read_body(request: web.Request, *, json_only: bool = True) -> bytes:
-    """The raw body, refusing over-size bodies (413) and, with `json_only`, other media types (415)."""
+    """The whole body, however it arrives (in pieces, chunked, gzip).
+
+    Refused: over MAX_BODY_BYTES (413), slower than BODY_TIMEOUT_S (408), broken (400) and, with
+    `json_only`, other media types than JSON (415).
+    """
     if json_only and request.content_type != "application/json":
         # Also the CSRF guard: a cross-site form cannot send this type without a CORS pre-flight.
         raise ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json")
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    return body
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            return await read_capped(request.content, MAX_BODY_BYTES, declared=request.content_length)
+    except BodyTooLarge:
+        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes") from None
+    except TimeoutError:
+        raise ApiError(408, "body_timeout", f"the body did not arrive within {BODY_TIMEOUT_S:g} s") from None
+    except (web.RequestPayloadError, ConnectionResetError):
+        # A broken chunked or gzip body, or the client hung up: answer, without a stack trace in the log.
+        raise ApiError(400, "bad_body", "the body is incomplete or badly encoded") from None
 
 
 # ------------------------------------------------------------------------------------------ handlers
@@ -164,7 +187,9 @@ async def list_roles(request: web.Request) -> web.Response:
 
 
 async def create_session(request: web.Request) -> web.Response:
-    session = await request.app[SESSIONS].create(parse_body(await read_body(request), SessionRequest))
+    caller = await request.app[AUTH].caller(request)  # before the body: strangers get a 401 and no more
+    body = parse_body(await read_body(request), SessionRequest)
+    session = await request.app[SESSIONS].create(body, caller)
     return _json(session.model_dump())
 
 

@@ -7,8 +7,6 @@ import logging
 import sys
 from typing import Any
 
-from aiohttp import web
-
 from worker.settings import Settings, SettingsError
 
 logger = logging.getLogger("rolecall.web")
@@ -39,20 +37,27 @@ def run(args: argparse.Namespace) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     from worker.web.app import create_app  # after settings: a bad .env fails fast and cheaply
+    from worker.web.serve import serve_forever
 
     host = args.host or settings.web_host
     port = settings.web_port if args.port is None else args.port
+    from worker.web.config import problems as web_problems
+
+    if problems := web_problems(settings, host):  # also when --host overrides ROLECALL_WEB_HOST
+        print(f"error: {SettingsError(problems)}", file=sys.stderr)
+        return 2
     if not settings.tool_secret:
         logger.warning("ROLECALL_TOOL_SECRET is not set: POST /api/recipes/search answers 503")
     if not settings.web_static_dir.joinpath("index.html").is_file():
         logger.warning("no built demo app in %s: / shows how to build it", settings.web_static_dir)
     try:
-        web.run_app(
+        serve_forever(
             create_app(settings),
-            host=host,
-            port=port,
-            print=lambda *_: print(f"web backend listening on http://{_shown(host)}:{port}", flush=True),
-            access_log_format='%a "%r" %s %b %Tfs',
+            host,
+            port,
+            on_ready=lambda bound: print(
+                f"web backend listening on http://{_shown(host)}:{bound}", flush=True
+            ),
         )
     except OSError as exc:
         print(f"error: cannot listen on {host}:{port}: {exc}", file=sys.stderr)

@@ -1,7 +1,8 @@
 """Every error the web backend answers is JSON: `{"error": {"code": ..., "message": ..., ...}}`.
 
 ApiError              a client (4xx) or dependency (503) problem with a stable `code`; extra fields
-                      (`field`, `roles`) ride along in the error object
+                      (`field`, `roles`, `retry_after_s`) ride along in the error object, and
+                      `headers` (`Retry-After`) in the response
 aiohttp HTTPException 404 unknown route, 405 wrong method, 413 ...: turned into the same shape
 anything else         500 `internal`, logged with its stack trace, never shown to the client
 """
@@ -32,17 +33,21 @@ _HTTP_CODES = {
 
 
 class ApiError(Exception):
-    """An error answered as JSON with `status`; `extra` adds fields to the error object."""
+    """An error answered as JSON with `status`; `extra` adds fields to the error object, `headers`
+    headers to the response."""
 
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
         self.extra = extra
 
     def response(self) -> web.Response:
-        return error_response(self.status, self.code, self.message, **self.extra)
+        return error_response(self.status, self.code, self.message, self.headers, **self.extra)
 
 
 def error_response(

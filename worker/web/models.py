@@ -7,6 +7,7 @@ the frontend builds against.
 from __future__ import annotations
 
 import json
+import math
 from typing import Literal, TypeVar, get_args
 
 from pydantic import (
@@ -26,10 +27,12 @@ MAX_VARS = 32
 Diet = Literal["vegetarian", "vegan", "gluten-free", "dairy-free", "nut-free"]
 DIETS: tuple[str, ...] = get_args(Diet)
 VarValue = StrictStr | StrictInt | StrictFloat | StrictBool
+SUBJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:|+=-]{0,127}$"
+"""An app's user id (api-key `identity`, jwt `sub`); the participant identity is `user-` + it."""
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------------------------------------- roles
@@ -60,6 +63,11 @@ class SessionRequest(_Body):
         default_factory=dict,
         max_length=MAX_VARS,
         description="values for the role's declared variables (strings or numbers)",
+    )
+    identity: str | None = Field(
+        default=None,
+        pattern=SUBJECT_PATTERN,
+        description="api-key mode only: the app's user id; the participant identity is user-<identity>",
     )
 
 
@@ -148,6 +156,9 @@ class ErrorDetail(BaseModel):
     message: str
     field: str | None = Field(default=None, description="the offending field's path (invalid_request)")
     roles: list[str] | None = Field(default=None, description="valid role names (unknown_role)")
+    retry_after_s: int | None = Field(
+        default=None, description="seconds to wait, as in the Retry-After header (429)"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -162,7 +173,9 @@ M = TypeVar("M", bound=BaseModel)
 def parse_body(raw: bytes, model: type[M]) -> M:
     """Parse a JSON request body into `model`: 400 for malformed JSON, 422 naming the first bad field."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+    except _NotJson as exc:
+        raise ApiError(400, "malformed_json", f"the request body is not valid JSON: {exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         detail = f": {exc.msg} at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
         raise ApiError(400, "malformed_json", f"the request body is not valid JSON{detail}") from None
@@ -182,3 +195,19 @@ def parse_body(raw: bytes, model: type[M]) -> M:
         else:
             message = first["msg"]
         raise ApiError(422, "invalid_request", f"{where or '(body)'}: {message}", field=where) from None
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> float:
+    # Python's json accepts NaN and Infinity; JSON does not, and neither does a role variable.
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e309 parses as infinity
+        raise _NotJson(f"the number {text[:40]} is out of range")
+    return number

@@ -40,12 +40,18 @@ def _error(description: str) -> dict[str, Any]:
     return _json(m.ErrorResponse, description)
 
 
+def _limited(description: str) -> dict[str, Any]:
+    retry_after = {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
+    return {**_error(description), "headers": {"Retry-After": retry_after}}
+
+
 def _body(model: type[BaseModel]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": _ref(model)}}}
 
 
 _BODY_ERRORS = {
-    "400": _error("malformed_json: the body is not JSON"),
+    "400": _error("malformed_json: the body is not JSON; bad_body: it is incomplete or badly encoded"),
+    "408": _error("body_timeout: the body did not arrive in time"),
     "413": _error("body_too_large: the body is over the size cap"),
     "415": _error("unsupported_media_type: Content-Type is not application/json"),
     "422": _error("invalid_request: a field has the wrong type or value; `field` names it"),
@@ -67,13 +73,33 @@ def spec(version: str = "0.1.0") -> dict[str, Any]:
             "post": {
                 "operationId": "createSession",
                 "summary": "Start a session: a fresh room, a short-lived token, and the agent dispatched.",
+                "description": "Who may call it is set by ROLECALL_WEB_AUTH: anyone (`none`), the app's "
+                "servers with an API key (`api-key`, which may also set `identity`), or browsers with a "
+                "JWT issued by the app (`jwt`). Admission: a per-client rate and a global cap (429).",
+                "security": [{}, {"appApiKey": []}, {"appToken": []}],
                 "requestBody": _body(m.SessionRequest),
                 "responses": {
                     "200": _json(m.SessionResponse, "connect to `url` with `token`"),
                     **_BODY_ERRORS,
-                    "400": _error("malformed_json, or invalid_vars: the role rejected `vars`"),
+                    "400": _error("malformed_json, bad_body, or invalid_vars: the role rejected `vars`"),
+                    "401": _error(
+                        "unauthorized (no bearer credential), invalid_api_key, or invalid_token (the "
+                        "app's JWT does not verify: signature, algorithm, exp, iss, aud, or claims)"
+                    ),
+                    "403": _error(
+                        "role_not_allowed (not in the app token's roles), var_set_by_app (the page "
+                        "sent a variable the token asserts), or identity_not_allowed (only api-key "
+                        "callers set identity)"
+                    ),
                     "404": _error("unknown_role: `roles` lists the valid names"),
-                    "503": _error("role_unavailable (role file invalid) or livekit_unavailable"),
+                    "429": _limited(
+                        "rate_limited (this client started too many sessions) or too_many_sessions (the "
+                        "deployment is at ROLECALL_WEB_MAX_SESSIONS); see Retry-After"
+                    ),
+                    "503": _error(
+                        "role_unavailable (role file invalid), livekit_unavailable, or auth_unavailable "
+                        "(the app's signing keys cannot be fetched)"
+                    ),
                 },
             }
         },
@@ -84,13 +110,18 @@ def spec(version: str = "0.1.0") -> dict[str, Any]:
                 "description": "Everything comes from the token's signed claims; a body is ignored.",
                 "security": [{"sessionToken": []}],
                 "responses": {
-                    "200": _json(m.RedispatchResponse, "a new dispatch was created"),
+                    "200": _json(
+                        m.RedispatchResponse,
+                        "an agent is on its way: a new dispatch, or one made moments ago (concurrent "
+                        "calls for one room make exactly one)",
+                    ),
                     "401": _error(
                         "unauthorized / invalid_token: missing or invalid token, or older than its "
                         "session can last"
                     ),
                     "404": _error("unknown_role: the token's role no longer exists"),
                     "409": _error("agent_present: an agent participant is already in the room"),
+                    "429": _limited("rate_limited: the agent was sent to this room moments ago"),
                     "503": _error("role_unavailable or livekit_unavailable"),
                 },
             }
@@ -168,6 +199,20 @@ def spec(version: str = "0.1.0") -> dict[str, Any]:
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
                     "description": "the `token` returned by POST /api/session",
+                },
+                "appApiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "ROLECALL_WEB_AUTH=api-key: a key of ROLECALL_WEB_API_KEYS (the app's "
+                    "servers only; never give it to a browser)",
+                },
+                "appToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "ROLECALL_WEB_AUTH=jwt: a JWT issued by the app (HS256, or RS256/ES256 "
+                    "from its JWKS) with exp, iss, aud, sub (the user) and roles (what the user may "
+                    "start); optional vars are asserted by the app and override the page's",
                 },
                 "toolSignature": {
                     "type": "apiKey",

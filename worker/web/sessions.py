@@ -7,6 +7,9 @@ role (checked against the registry, an allowlist) and its variables (checked by 
 The token doubles as the credential for re-dispatch: its claims (room, identity, and the role and vars in
 its participant metadata) are protected by the JWT signature, so a re-dispatch can only ever bring the
 same role back into the same room for the same user.
+
+Admission (`worker.web.admission`): a start takes a token of the caller's per-client buckets, then a
+place under the global cap; a re-dispatch is single-flight per room and spaced per room.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ import datetime as dt
 import json
 import logging
 import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -33,8 +39,10 @@ from worker.roles import (
     UnknownRoleError,
 )
 from worker.settings import Settings
+from worker.web.admission import PENDING_MARGIN_S, KeyedLocks, SessionCount, TokenBucket, too_many
+from worker.web.auth import Caller
 from worker.web.errors import ApiError
-from worker.web.models import SessionRequest, SessionResponse, TokenMetadata
+from worker.web.models import SessionRequest, SessionResponse, TokenMetadata, VarValue
 
 logger = logging.getLogger("rolecall.web")
 
@@ -46,6 +54,11 @@ TOKEN_LEEWAY = dt.timedelta(seconds=5)
 """Clock skew tolerated when verifying a token (livekit-api's default is a minute)."""
 REDISPATCH_MARGIN_S = 300
 """How long after a session's longest possible end its token may still bring the agent back."""
+DISPATCH_SETTLE_S = 5.0
+"""A dispatch younger than this is on its way: re-dispatch leaves it. Long enough to cover a double
+click or calls racing on several replicas (milliseconds apart); short enough that a page asking again
+once its agent has come and gone (join, leave, the page notices, the user clicks) gets a new one."""
+ENDED_JOB = (api.JobStatus.JS_SUCCESS, api.JobStatus.JS_FAILED, api.JobStatus.JS_CANCELLED)
 MICROPHONE = "microphone"
 LIVEKIT_ERRORS = (api.TwirpError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 """What a LiveKit server API call raises when the server is down, slow or refuses."""
@@ -88,6 +101,11 @@ class Sessions:
         self._verifier = api.TokenVerifier(
             settings.livekit_api_key, settings.livekit_api_secret, leeway=TOKEN_LEEWAY
         )
+        per_minute, burst = settings.web_sessions_per_minute, settings.web_session_burst
+        self.clients = TokenBucket(per_minute / 60, burst) if per_minute else None
+        self.count = SessionCount(lk, settings.participant_timeout_s + PENDING_MARGIN_S)
+        self.redispatches = TokenBucket(1 / settings.web_redispatch_interval_s, 1)
+        self._rooms = KeyedLocks()
 
     # ------------------------------------------------------------------------------------ roles
 
@@ -107,19 +125,50 @@ class Sessions:
 
     # ------------------------------------------------------------------------------------ start
 
-    async def create(self, request: SessionRequest) -> SessionResponse:
-        """Check role and vars, create the room, mint the token, dispatch the agent."""
+    async def create(self, request: SessionRequest, caller: Caller) -> SessionResponse:
+        """Check what the caller may ask for, role and vars, then admission (429); create the room,
+        mint the token, dispatch the agent."""
+        user, vars = caller.terms(request)
         role = await self.role(request.role)
         try:
-            role.render(request.vars)
+            role.render(vars)
         except RoleRenderError as exc:
             where = f"{exc.field}: " if exc.field else ""
             hint = f" ({exc.hint})" if exc.hint else ""
             raise ApiError(400, "invalid_vars", f"{where}{exc.message}{hint}", field=exc.field) from None
 
+        self._take_client_tokens(caller)
+        created = False
+        try:
+            cap = self.settings.web_max_sessions
+            async with self.count.slot(cap) if cap else _uncapped() as started:
+                session = await self._start(role, user, vars)
+                started()
+                created = True
+        except LIVEKIT_ERRORS as exc:  # the room listing behind the global cap
+            raise livekit_unavailable(exc) from None
+        finally:
+            if not created and self.clients is not None:
+                for key in caller.rate_keys:  # nothing was started: the attempt costs the client nothing
+                    self.clients.give_back(key)
+        logger.info(
+            "session %s: role %s for %s (%s)", session.room, role.name, session.identity, caller.address
+        )
+        return session
+
+    def _take_client_tokens(self, caller: Caller) -> None:
+        if self.clients is None or not caller.rate_keys:
+            return
+        wait = max(self.clients.wait_s(key) for key in caller.rate_keys)
+        if wait:
+            raise too_many("rate_limited", "too many sessions started from here", wait)
+        for key in caller.rate_keys:
+            self.clients.take(key)
+
+    async def _start(self, role: Role, user: str | None, vars: dict[str, VarValue]) -> SessionResponse:
         room = f"{ROOM_PREFIX}{role.name}-{secrets.token_hex(6)}"
-        identity = f"{IDENTITY_PREFIX}{secrets.token_hex(8)}"
-        metadata = TokenMetadata(role=role.name, vars=request.vars)
+        identity = f"{IDENTITY_PREFIX}{user or secrets.token_hex(8)}"
+        metadata = TokenMetadata(role=role.name, vars=vars)
         token = (
             api.AccessToken(self.settings.livekit_api_key, self.settings.livekit_api_secret)
             .with_identity(identity)
@@ -136,7 +185,6 @@ class Sessions:
             await self._dispatch(room, identity, metadata)
         except LIVEKIT_ERRORS as exc:
             raise livekit_unavailable(exc) from None
-        logger.info("session %s: role %s for %s", room, role.name, identity)
         return SessionResponse(
             url=self.settings.public_livekit_url or self.settings.livekit_url,
             token=token,
@@ -184,32 +232,60 @@ class Sessions:
         return room, identity, metadata, issued
 
     async def redispatch(self, authorization: str | None) -> str:
-        """Dispatch the agent again into the token's room, unless an agent is already there.
+        """Make sure an agent is on its way into the token's room: exactly one, whatever the number of
+        concurrent calls.
 
         The page's token expires after `ROLECALL_TOKEN_TTL_S` (joining is then done), but its session
         may run for the role's `limits.max_duration_s`: the token stays good for re-dispatch until the
         longest session its role (or a role it hands off to) allows, plus `REDISPATCH_MARGIN_S`.
+
+        Single flight: calls for one room take turns on a lock, which covers this process only. What
+        covers several web replicas is the check in LiveKit: a dispatch younger than `DISPATCH_SETTLE_S`
+        whose agent has not joined yet is left alone and the call answers 200 without a new one. A new
+        dispatch replaces the old ones at most once per `ROLECALL_WEB_REDISPATCH_INTERVAL_S` (429).
         """
         room, identity, metadata, issued = self.verify(authorization)
         role = await self.role(metadata.role)  # the allowlist may have changed since the token was minted
         usable_until = issued + await self._longest_session_s(role) + REDISPATCH_MARGIN_S
         if dt.datetime.now(dt.UTC).timestamp() > usable_until:
             raise ApiError(401, "invalid_token", "the session token is invalid or has expired")
-        try:
-            if await self._agent_present(room):
-                raise ApiError(409, "agent_present", "an agent is already in this room")
-            await self.lk.room.create_room(
-                api.CreateRoomRequest(name=room, empty_timeout=ROOM_EMPTY_TIMEOUT_S)
-            )
-            # Drop dispatches that never produced a present agent, so repeated calls never pile up agents.
-            for old in await self.lk.agent_dispatch.list_dispatch(room):
-                if old.agent_name == self.settings.agent_name:
-                    await self.lk.agent_dispatch.delete_dispatch(old.id, room)
-            await self._dispatch(room, identity, metadata)
-        except LIVEKIT_ERRORS as exc:
-            raise livekit_unavailable(exc) from None
+        async with self._rooms.hold(room):
+            try:
+                if await self._agent_present(room):
+                    raise ApiError(409, "agent_present", "an agent is already in this room")
+                await self.lk.room.create_room(
+                    api.CreateRoomRequest(name=room, empty_timeout=ROOM_EMPTY_TIMEOUT_S)
+                )
+                ours = [
+                    d
+                    for d in await self.lk.agent_dispatch.list_dispatch(room)
+                    if d.agent_name == self.settings.agent_name
+                ]
+                if any(_on_its_way(d) for d in ours):
+                    logger.info("session %s: an agent is already on its way", room)
+                    return room
+                wait = self.redispatches.take(room)
+                if wait:
+                    raise too_many("rate_limited", "the agent was sent to this room moments ago", wait)
+                try:
+                    # Drop dispatches that never produced a present agent, so calls never pile up agents.
+                    for old in ours:
+                        await self._delete_dispatch(old.id, room)
+                    await self._dispatch(room, identity, metadata)
+                except BaseException:
+                    self.redispatches.give_back(room)  # nothing was sent: the page may try again at once
+                    raise
+            except LIVEKIT_ERRORS as exc:
+                raise livekit_unavailable(exc) from None
         logger.info("session %s: agent re-dispatched (role %s) for %s", room, metadata.role, identity)
         return room
+
+    async def _delete_dispatch(self, dispatch_id: str, room: str) -> None:
+        try:
+            await self.lk.agent_dispatch.delete_dispatch(dispatch_id, room)
+        except api.TwirpError as exc:
+            if exc.code != api.TwirpErrorCode.NOT_FOUND:  # gone already is what we wanted
+                raise
 
     async def _longest_session_s(self, role: Role) -> float:
         """The longest `max_duration_s` of `role` and every role it can hand the session to."""
@@ -243,6 +319,23 @@ class Sessions:
                 agent_name=self.settings.agent_name, room=room, metadata=request.to_metadata()
             )
         )
+
+
+def _on_its_way(dispatch: api.AgentDispatch) -> bool:
+    """A dispatch made moments ago whose agent has not joined (nor its job ended) yet."""
+    age_s = time.time() - dispatch.state.created_at / 1e9  # LiveKit stamps it in nanoseconds
+    if age_s > DISPATCH_SETTLE_S:
+        return False
+    # livekit-server 1.13.5 lists no jobs here, so the age decides; a server that does list them
+    # tells us more.
+    return not any(
+        job.state.participant_identity or job.state.status in ENDED_JOB for job in dispatch.state.jobs
+    )
+
+
+@asynccontextmanager
+async def _uncapped() -> AsyncIterator[Callable[[], None]]:
+    yield lambda: None
 
 
 def _expires_at(token: str) -> str:

@@ -6,6 +6,7 @@ import {
 import {
   RoleCallApiError,
   createApiClient,
+  onRoleCallEvent,
   sendChat,
   type RoleSummary,
   type SessionInfo,
@@ -56,6 +57,13 @@ export function App() {
   const [session, setSession] = useState<SessionInfo | undefined>(undefined);
   const [problem, setProblem] = useState<string | undefined>(undefined);
   const [bringingBack, setBringingBack] = useState(false);
+  // A typed message the agent refused (too long, too many): say why; the conversation goes on.
+  useEffect(
+    () => onRoleCallEvent(room, (event) => {
+      if (event.type === "input_refused") setProblem(event.message);
+    }),
+    [room],
+  );
   const [joinMuted, setJoinMuted] = useState(false);
 
   useEffect(() => {

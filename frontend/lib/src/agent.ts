@@ -26,7 +26,10 @@ export const DEFAULT_JOIN_TIMEOUT_MS = 20_000;
 export type RoleCallEvent =
   | { type: "role"; name: string; title: string }
   | { type: "error"; code: string; message: string }
-  | { type: "session_limit"; limit: "max_duration" | "idle"; limit_s: number };
+  | { type: "session_limit"; limit: "max_duration" | "idle"; limit_s: number }
+  | { type: "session_limit"; limit: "budget"; limit_usd: number }
+  /** A typed message the agent did not take (`too_long`, `too_fast`); the session goes on. */
+  | { type: "input_refused"; reason: string; message: string };
 
 /** The persona speaking now. */
 export interface ActiveRole {
@@ -80,9 +83,17 @@ export function parseEvent(text: string): RoleCallEvent | undefined {
       return code === undefined ? undefined : { type: "error", code, message: str("message") ?? code };
     }
     case "session_limit": {
+      if (event["limit"] === "budget") {
+        const usd = event["limit_usd"];
+        return typeof usd === "number" ? { type: "session_limit", limit: "budget", limit_usd: usd } : undefined;
+      }
       if (typeof event["limit_s"] !== "number") return undefined;
       const limit = event["limit"] === "idle" ? "idle" : "max_duration";
       return { type: "session_limit", limit, limit_s: event["limit_s"] };
+    }
+    case "input_refused": {
+      const reason = str("reason");
+      return reason === undefined ? undefined : { type: "input_refused", reason, message: str("message") ?? reason };
     }
     default:
       return undefined;
@@ -263,7 +274,9 @@ export function watchAgentErrors(
   };
   const off = onRoleCallEvent(room, (event) => {
     if (event.type === "error") set({ code: event.code, message: event.message, source: "agent" });
-    if (event.type === "session_limit") {
+    if (event.type === "session_limit" && event.limit === "budget") {
+      set({ code: "session_limit", message: "The session reached its spending limit.", source: "agent" });
+    } else if (event.type === "session_limit") {
       const minutes = Math.max(1, Math.round(event.limit_s / 60));
       const span = `${minutes} minute${minutes === 1 ? "" : "s"}`;
       set({

@@ -20,9 +20,18 @@ export interface SessionInfo {
   expires_at: string | number;
 }
 
+/** The app's own token for `POST /api/session`: the JWT itself, or a function that gets a fresh one. */
+export type AppToken = string | (() => string | Promise<string>);
+
 export interface ApiClientOptions {
   /** Prefix for every path, e.g. `http://localhost:8080`; default: same origin. */
   baseUrl?: string;
+  /**
+   * For a backend with `ROLECALL_WEB_AUTH=jwt`: the JWT your app issued to the signed-in user, sent as
+   * `Authorization: Bearer` when a session starts. A function is called before every start, so it can
+   * return a fresh token. Leave it out for `none` (the demo). Never put an `api-key` key in a page.
+   */
+  appToken?: AppToken;
   /** A fetch implementation (a seam for tests); default: the global one. */
   fetch?: typeof fetch;
 }
@@ -34,7 +43,10 @@ export interface ApiClient {
   redispatch(token: string): Promise<{ room: string; dispatched: boolean }>;
 }
 
-/** A client for the web backend. Errors are `RoleCallApiError`s carrying the backend's code. */
+/**
+ * A client for the web backend. Errors are `RoleCallApiError`s carrying the backend's code; a `429`
+ * (`rate_limited`, `too_many_sessions`) also carries `retryAfterSeconds`.
+ */
 export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   const base = (options.baseUrl ?? "").replace(/\/+$/, "");
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
@@ -64,7 +76,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       const error = (data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
       const message = typeof error?.message === "string" ? error.message : `The server answered ${response.status}.`;
-      throw new RoleCallApiError(code, message, response.status);
+      throw new RoleCallApiError(code, message, response.status, retryAfter(response));
     }
     if (data === undefined) {
       throw new RoleCallApiError("bad_response", "The server's answer was not JSON.", response.status);
@@ -77,11 +89,23 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       const data = await request<{ roles: RoleSummary[] }>("GET", "/api/roles");
       return data.roles;
     },
-    createSession(role, vars) {
-      return request<SessionInfo>("POST", "/api/session", vars === undefined ? { role } : { role, vars });
+    async createSession(role, vars) {
+      const body = vars === undefined ? { role } : { role, vars };
+      const appToken = typeof options.appToken === "function" ? await options.appToken() : options.appToken;
+      return request<SessionInfo>("POST", "/api/session", body, appToken);
     },
     redispatch(token) {
       return request<{ room: string; dispatched: boolean }>("POST", "/api/session/redispatch", {}, token);
     },
   };
+}
+
+/** Seconds to wait from a 429's `Retry-After` (seconds or an HTTP date); undefined for other answers. */
+function retryAfter(response: Response): number | undefined {
+  if (response.status !== 429) return undefined;
+  const header = response.headers.get("Retry-After")?.trim();
+  if (!header) return undefined;
+  if (/^\d+$/.test(header)) return Number(header);
+  const when = Date.parse(header);
+  return Number.isNaN(when) ? undefined : Math.max(0, Math.ceil((when - Date.now()) / 1000));
 }

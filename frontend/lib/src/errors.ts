@@ -70,6 +70,8 @@ export class RoleCallApiError extends Error {
     message: string,
     /** HTTP status, 0 when the request never got an answer. */
     readonly status: number,
+    /** For a 429 (`rate_limited`, `too_many_sessions`): seconds to wait before asking again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

@@ -37,9 +37,19 @@ describe("parseEvent", () => {
       limit: "idle",
       limit_s: 120,
     });
+    expect(parseEvent('{"type":"session_limit","limit":"budget","limit_usd":0.5}')).toEqual({
+      type: "session_limit",
+      limit: "budget",
+      limit_usd: 0.5,
+    });
+    expect(parseEvent('{"type":"input_refused","reason":"too_long","message":"shorter please"}')).toEqual({
+      type: "input_refused",
+      reason: "too_long",
+      message: "shorter please",
+    });
   });
 
-  it.each(["nope", "[]", "null", '{"type":"role"}', '{"type":"other"}', '{"type":"session_limit","limit_s":"x"}'])(
+  it.each(["nope", "[]", "null", '{"type":"role"}', '{"type":"other"}', '{"type":"session_limit","limit_s":"x"}', '{"type":"session_limit","limit":"budget"}', '{"type":"input_refused"}'])(
     "ignores %s",
     (text) => expect(parseEvent(text)).toBeUndefined(),
   );
@@ -161,6 +171,14 @@ describe("watchAgentErrors", () => {
     expect(seen).toEqual([
       { code: "session_limit", message: "The session reached its time limit of 10 minutes.", source: "agent" },
     ]);
+  });
+
+  it("says when the session reached its spending limit", async () => {
+    watchAgentErrors(room.asEventRoom, (e) => seen.push(e));
+    room.connect();
+    room.join("agent", ParticipantKind.AGENT);
+    await room.sendText(EVENTS_TOPIC, '{"type":"session_limit","limit":"budget","limit_usd":0.25}');
+    expect(seen).toEqual([{ code: "session_limit", message: "The session reached its spending limit.", source: "agent" }]);
   });
 
   it("says when the session ended for silence", async () => {
