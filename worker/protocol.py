@@ -1,0 +1,160 @@
+"""The page protocol: what the worker and the page say to each other, besides audio and transcripts.
+
+One module, typed, so both sides agree: the TypeScript the page library uses is generated from it
+(`python -m worker protocol types`, into `frontend/lib/src/generated/protocol.ts`; `make test` fails
+when that file is stale).
+
+    agent → page
+      attributes of the agent participant   ATTR_ROLE, ATTR_ROLE_TITLE, ATTR_ERROR (JSON ErrorAttribute);
+                                            a page that joins late still sees them
+      text stream EVENTS_TOPIC              one JSON PageEvent per message
+      RPC DISCOVERY_METHOD                  the page answers a DiscoveryReply: the tools it implements
+      RPC <the role's frontend tools>       JSON arguments, JSON result (RPC_PAYLOAD_LIMIT both ways)
+    page → agent
+      text stream CHAT_TOPIC                typed chat from the session's user: at most MAX_CHAT_CHARS
+                                            characters, CHAT_BURST messages per CHAT_WINDOW_S seconds
+      RPC replies
+
+Transcripts use livekit-agents' standard `lk.transcription` streams and are not part of this module.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+EVENTS_TOPIC = "rolecall.events"
+"""Text-stream topic of the agent's events to the page."""
+CHAT_TOPIC = "lk.chat"
+"""Text-stream topic of typed chat (livekit-agents' standard one)."""
+ATTR_ROLE = "rolecall.role"
+"""Agent attribute: the active role's name."""
+ATTR_ROLE_TITLE = "rolecall.role_title"
+"""Agent attribute: the active role's title."""
+ATTR_ERROR = "rolecall.error"
+"""Agent attribute: why the session cannot go on (JSON of an `ErrorAttribute`); absent while all is well."""
+DISCOVERY_METHOD = "rolecall.tools"
+"""RPC method the page registers to list the tools it implements (answered with a `DiscoveryReply`)."""
+
+RPC_PAYLOAD_LIMIT = 15_360
+"""LiveKit's RPC request and response payload limit, in UTF-8 bytes."""
+RPC_ERROR_MESSAGE_LIMIT = 256
+"""LiveKit's limit on RPC error messages, in UTF-8 bytes."""
+RPC_METHOD_LIMIT = 64
+"""LiveKit's limit on RPC method names, in UTF-8 bytes."""
+
+MAX_CHAT_CHARS = 2000
+"""Longest typed message the agent takes, in characters."""
+CHAT_BURST = 5
+CHAT_WINDOW_S = 10.0
+"""The agent takes at most `CHAT_BURST` typed messages in any `CHAT_WINDOW_S` seconds."""
+
+SAY_EXACTLY = "Say exactly this, and nothing else:"
+"""How the worker asks the model for exact words (a role's `greeting: {say: ...}`); the simulator
+recognises it, as a real model complies with it."""
+
+AgentErrorCode = Literal["bad_dispatch", "unknown_role", "role_error", "model_unavailable"]
+"""Why the agent cannot serve the session (ErrorEvent, ErrorAttribute):
+`bad_dispatch` the dispatch metadata is unusable; `unknown_role` no such role; `role_error` the role
+has no valid version or its variables are wrong; `model_unavailable` the model connection is lost for good."""
+
+PageErrorCode = Literal["agent_did_not_join", "agent_left", "session_limit"]
+"""What the page library detects itself (never sent by the worker)."""
+
+TimeLimit = Literal["max_duration", "idle"]
+RefusalReason = Literal["too_long", "too_fast"]
+
+EndReason = Literal[
+    "end_session",
+    "max_duration",
+    "idle",
+    "budget",
+    "user_left",
+    "model_error",
+    "worker_shutdown",
+    "session_closed",
+]
+"""Why a session ended (the report's `end_reason`): the model called `end_session`; a limit of the role
+(`max_duration`, `idle`, `budget`); the user did not come back within the grace period (`user_left`);
+the model connection was lost for good (`model_error`); the worker shut the job down (drain limit,
+exit: `worker_shutdown`); livekit-agents closed the session for a reason of its own (`session_closed`)."""
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class RoleEvent(_Message):
+    """The active role changed (the session started, or a handoff)."""
+
+    type: Literal["role"] = "role"
+    name: str
+    """The role's name."""
+    title: str
+    """The role's title, for display."""
+
+
+class ErrorEvent(_Message):
+    """The session cannot go on; the agent leaves."""
+
+    type: Literal["error"] = "error"
+    code: AgentErrorCode
+    message: str
+    """For people; never server paths or the model provider's own words."""
+
+
+class TimeLimitEvent(_Message):
+    """The session reached a time limit of its role; the agent says goodbye and leaves."""
+
+    type: Literal["session_limit"] = "session_limit"
+    limit: TimeLimit
+    limit_s: float
+    """The limit, in seconds."""
+
+
+class BudgetLimitEvent(_Message):
+    """The session reached its role's `max_cost_usd`; the agent says goodbye and leaves."""
+
+    type: Literal["session_limit"] = "session_limit"
+    limit: Literal["budget"] = "budget"
+    limit_usd: float
+    """The budget, in US dollars."""
+
+
+class InputRefusedEvent(_Message):
+    """A typed message the agent did not take; the session goes on."""
+
+    type: Literal["input_refused"] = "input_refused"
+    reason: RefusalReason
+    message: str
+    """For people: what to do instead."""
+
+
+SessionLimitEvent = Annotated[TimeLimitEvent | BudgetLimitEvent, Field(discriminator="limit")]
+PageEvent = Annotated[
+    RoleEvent | ErrorEvent | SessionLimitEvent | InputRefusedEvent, Field(discriminator="type")
+]
+"""One message on EVENTS_TOPIC."""
+
+PAGE_EVENT: TypeAdapter[PageEvent] = TypeAdapter(PageEvent)
+"""Parses and validates a PageEvent from JSON (`PAGE_EVENT.validate_json(text)`)."""
+
+
+class ErrorAttribute(_Message):
+    """The value of ATTR_ERROR (JSON)."""
+
+    code: AgentErrorCode
+    message: str
+
+
+class DiscoveryReply(_Message):
+    """The page's answer to DISCOVERY_METHOD."""
+
+    tools: list[str]
+    """The RPC methods (tool names) this page implements."""
+
+
+def encode(message: BaseModel) -> str:
+    """A protocol message as the JSON text that goes on the wire."""
+    return message.model_dump_json()
