@@ -19,7 +19,7 @@ from typing import Any
 from livekit import rtc
 from livekit.agents import AgentServer, AgentSession, utils
 from livekit.agents.cli import proto
-from livekit.agents.voice.remote_session import RoomSessionTransport, SessionHost
+from livekit.agents.voice.remote_session import TOPIC_SESSION_MESSAGES, RoomSessionTransport, SessionHost
 from livekit.plugins.openai import realtime
 from livekit.plugins.openai.realtime.realtime_model import NUM_CHANNELS, SAMPLE_RATE
 
@@ -119,6 +119,10 @@ def set_input_chunk(session: realtime.RealtimeSession, chunk_ms: int) -> bool:
         SAMPLE_RATE, NUM_CHANNELS, samples_per_channel=SAMPLE_RATE * chunk_ms // 1000
     )
     return True
+
+
+SESSION_HOST_TOPIC = TOPIC_SESSION_MESSAGES
+"""The byte-stream topic livekit-agents' session host serves (`lk.agent.session`)."""
 
 
 def operator_session_host(room: rtc.Room, identity: str, session: AgentSession[Any]) -> SessionHost:

@@ -71,14 +71,16 @@ EndReason = Literal[
     "idle",
     "budget",
     "user_left",
+    "user_absent",
     "model_error",
     "worker_shutdown",
     "session_closed",
 ]
 """Why a session ended (the report's `end_reason`): the model called `end_session`; a limit of the role
-(`max_duration`, `idle`, `budget`); the user did not come back within the grace period (`user_left`);
-the model connection was lost for good (`model_error`); the worker shut the job down (drain limit,
-exit: `worker_shutdown`); livekit-agents closed the session for a reason of its own (`session_closed`)."""
+(`max_duration`, `idle`, `budget`); the user did not come back within the grace period (`user_left`),
+or never joined (`user_absent`); the model connection was lost for good (`model_error`); the worker
+shut the job down (drain limit, exit: `worker_shutdown`); livekit-agents closed the session for a reason
+of its own (`session_closed`)."""
 
 
 class _Message(BaseModel):
@@ -149,7 +151,9 @@ class ErrorAttribute(_Message):
 
 
 class DiscoveryReply(_Message):
-    """The page's answer to DISCOVERY_METHOD."""
+    """The page's answer to DISCOVERY_METHOD. Keys a newer page adds are ignored (forward compatible)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, use_attribute_docstrings=True)
 
     tools: list[str]
     """The RPC methods (tool names) this page implements."""

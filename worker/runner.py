@@ -63,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     from worker._livekit_compat import run_worker
-    from worker.app import build_server
+    from worker.server import build_server
 
     if args.mode == "connect" and args.role:
         # The job has no dispatch metadata under `connect`: the default role is the one it plays.

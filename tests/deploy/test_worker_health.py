@@ -1,4 +1,4 @@
-"""The worker's health endpoint (worker/health.py): 503 while LiveKit is out of reach, 200 again once
+"""The worker's health endpoint (worker/server.py): 503 while LiveKit is out of reach, 200 again once
 it is back. (livekit-agents' own endpoint says OK until its 16 reconnect attempts are spent.)"""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from tests.deploy.topology import Worker, http_get
 from tests.support.livekit_server import LiveKitServer
-from worker.health import RoleCallServer
+from worker.server import RoleCallServer
 
 
 def server(port: int = 0) -> RoleCallServer:

@@ -8,7 +8,6 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,11 +16,11 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from livekit.agents.llm import ToolError
 
-from worker.report import SessionRecord
+from tests.support.fake_session import fake_context
 from worker.roles import RoleError, RoleRegistry, UnknownRoleError
 from worker.roles.loader import RoleLoader
-from worker.tools import _function_tool
 from worker.tools.arguments import ArgumentValidator
+from worker.tools.guard import guarded
 
 pytestmark = pytest.mark.unit
 
@@ -103,23 +102,26 @@ def test_arguments_that_break_the_schema_never_reach_the_tool(
         ran.append(args)
         return "{}"
 
-    rt = SimpleNamespace(
-        tool_calls_this_turn=0,
-        record=SessionRecord(session_id="s", room="r", participant="p", role="fuzz", model="m"),
-        log_extra={},
-    )
-    tool = _function_tool(spec, role, rt, run)  # type: ignore[arg-type]
     valid = Draft202012Validator(SCHEMA).is_valid(arguments)
     raw = json.dumps(arguments) if as_text else arguments
+
+    records: list[Any] = []
+
+    async def call() -> None:
+        async with fake_context(role="fuzz") as ctx:
+            records.append(ctx.record)
+            tool = guarded(spec, role, ctx, run)
+            await tool(raw, None)  # type: ignore[arg-type]
+
     try:
-        asyncio.run(tool(raw, None))  # type: ignore[arg-type]
+        asyncio.run(call())
         refused = False
     except ToolError as exc:
         refused = True
         assert exc.message.startswith("invalid arguments for card: ")
     assert refused is not valid
     assert ran == ([] if not valid else [arguments])
-    assert rt.record.tool_calls[-1].outcome == ("ok" if valid else "error")
+    assert records[0].tool_calls[-1].outcome == ("ok" if valid else "error")
 
 
 @given(st.text(max_size=300))

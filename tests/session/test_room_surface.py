@@ -22,7 +22,7 @@ from livekit.agents.voice.remote_session import RemoteSession
 from tests.session.conftest import Stack, make_stack
 from tests.support.livekit_server import LiveKitServer
 from tests.support.ui_participant import UIParticipant
-from worker.chat import MAX_CHAT_CHARS
+from worker.protocol import MAX_CHAT_CHARS
 from worker.web.sessions import user_grants
 
 pytestmark = pytest.mark.integration
@@ -124,7 +124,7 @@ async def test_an_over_long_typed_message_is_refused_and_the_session_goes_on(sta
 
 
 async def test_a_flood_of_typed_messages_is_cut_to_the_rate_limit(stack: Stack) -> None:
-    from worker.chat import CHAT_BURST
+    from worker.protocol import CHAT_BURST
 
     ui = await join_as_user(stack)
     try:

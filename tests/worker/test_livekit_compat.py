@@ -60,7 +60,7 @@ async def test_a_session_exposes_whether_it_runs() -> None:
 
 
 async def test_the_realtime_session_has_the_input_chunk_buffer_to_swap() -> None:
-    from worker.model import RoleCallRealtimeModel
+    from worker.realtime import RoleCallRealtimeModel
 
     model = RoleCallRealtimeModel(api_key="k", base_url="http://127.0.0.1:9/v1", input_chunk_ms=20)
     session = model.session()

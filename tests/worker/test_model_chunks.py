@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from livekit.agents import utils
 
-from worker.model import RoleCallRealtimeModel, build_realtime_model, input_frame_ms
+from worker.realtime import RoleCallRealtimeModel, build_realtime_model, input_frame_ms
 from worker.roles import RoleRegistry
 from worker.settings import Settings, SettingsError
 

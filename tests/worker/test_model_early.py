@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from livekit.agents import APIError
 
-from worker.model import build_realtime_model
+from worker.realtime import build_realtime_model
 from worker.roles import RoleRegistry
 from worker.settings import Settings
 from worker.simulator import Faults, Simulator, SimulatorConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.agent import MAX_NOTE_CHARS, quoted_note
+from worker.tools.handoff import MAX_NOTE_CHARS, quoted_note
 
 pytestmark = pytest.mark.unit
 

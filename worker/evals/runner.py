@@ -1,11 +1,11 @@
 """Run an eval's conversations through the worker's own role, agent and tool code, and judge them.
 
-Each run is one fresh `AgentSession` without a LiveKit room, built like `worker.app` builds it: the
-role's `RealtimeModel`, a `RoleAgent` on a `SessionRuntime` (argument validation, the per-turn limit,
-handoffs, the session record), with a stand-in page for frontend tools and, for `http: mock`, a local
-backend for http tools. Typed turns go through `AgentSession.run`; spoken turns are fed to the
-session's audio input. Offline the model is an in-process simulator playing `scenario.build_plan`;
-live it is `OPENAI_BASE_URL` (or OpenAI).
+Each run is one fresh session without a LiveKit room, built by the worker's own factory
+(`worker.session.build_session`: the role's `RealtimeModel`, a `RoleAgent`, argument validation, the
+per-turn limit, handoffs, the session record), with a stand-in page for frontend tools and, for
+`http: mock`, a local backend for http tools. Typed turns go through `AgentSession.run`; spoken turns
+are fed to the session's audio input. Offline the model is an in-process simulator playing
+`scenario.build_plan`; live it is `OPENAI_BASE_URL` (or OpenAI).
 """
 
 from __future__ import annotations
@@ -20,40 +20,28 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import numpy as np
-from livekit import rtc
-from livekit.agents import AgentSession, llm
+from livekit.agents import llm
 from livekit.agents.voice.events import ConversationItemAddedEvent, SpeechCreatedEvent
-from livekit.agents.voice.io import AudioInput
-from livekit.agents.voice.run_result import RunResult
 from livekit.agents.voice.speech_handle import SpeechHandle
 
 from worker._livekit_compat import session_running
-from worker.agent import RoleAgent
-from worker.app import record_conversation
-from worker.evals.checks import CallOutcome, TurnOutcome, Verdict, check
-from worker.evals.matching import count_responses
-from worker.evals.model import LoadedEval, Turn
+from worker.evals.checks import TurnOutcome, Verdict, check
+from worker.evals.model import LoadedEval
 from worker.evals.scenario import build_plan, static_problems
 from worker.evals.standins import MockBackend, StandInPage, frontend_methods, http_secrets, mock_secrets
-from worker.model import build_realtime_model
+from worker.evals.turns import ClipInput, reason_of, said, spoken_turn, typed_turn
 from worker.pricing import Usage, estimate_cost, load_prices
+from worker.realtime import build_realtime_model
 from worker.report import SessionRecord
 from worker.roles import HandoffTool, Role, RoleError, RoleRegistry
-from worker.runtime import SessionRuntime
+from worker.session import build_session
 from worker.settings import Settings
 from worker.simulator import Faults, Simulator, SimulatorConfig
-from worker.simulator.speech import SAMPLE_RATE, parse_wav, resample
 from worker.tools.egress import EgressPolicy, client_session
-from worker.tools.frontend import FrontendBridge
 
 logger = logging.getLogger("rolecall.evals")
 
 PARTICIPANT = "eval-user"
-TRAILING_SILENCE_S = 2.5
-"""Silence after a spoken turn, so server VAD (or semantic VAD) ends the user's turn."""
-QUIET_S = 0.5
-"""A spoken turn is over when every speech is done and none started for this long."""
 
 
 @dataclass
@@ -268,17 +256,6 @@ async def _run_conversation(
     return run
 
 
-class _ClipInput(AudioInput):
-    """The session's audio input: frames of spoken turns, queued; nothing in between."""
-
-    def __init__(self) -> None:
-        super().__init__(label="rolecall-eval")
-        self.queue: asyncio.Queue[rtc.AudioFrame] = asyncio.Queue()
-
-    async def __anext__(self) -> rtc.AudioFrame:
-        return await self.queue.get()
-
-
 async def _converse(
     loaded: LoadedEval,
     index: int,
@@ -293,31 +270,22 @@ async def _converse(
     conversation = loaded.spec.conversations[index]
     session_id = f"eval:{Path(loaded.file).stem}:{index + 1}"
     model = build_realtime_model(start, settings)
-    # As the worker builds it; no echo to cancel here, so user audio is never muted while the agent talks.
-    session: AgentSession[Any] = AgentSession(
-        llm=model,
-        vad=None,
-        turn_handling={"turn_detection": "realtime_llm"},
-        user_away_timeout=None,
-        aec_warmup_duration=None,
-    )
-    record = SessionRecord(
-        session_id=session_id, room="", participant=PARTICIPANT, role=start.name, model=start.model.name
-    )
-    rt = SessionRuntime(
+    built = build_session(
+        start,
+        rendered,
+        model=model,
         settings=settings,
         registry=registry,
-        room=None,
         participant=PARTICIPANT,
         session_id=session_id,
         variables={**loaded.spec.variables, **conversation.variables},
         http=http,
-        record=record,
-        bridge=FrontendBridge(page, PARTICIPANT),
-        session=session,
+        rpc=page,
+        greet=loaded.spec.greet,
+        mute_while_speaking=False,  # no echo to cancel here: user audio is never muted while the agent talks
     )
-    record_conversation(session, rt)
-    clips = _ClipInput()
+    session, agent, record, lifecycle = built.session, built.agent, built.ctx.record, built.ctx.lifecycle
+    clips = ClipInput()
     session.input.audio = clips
     speeches: list[SpeechHandle] = []
     users: list[str] = []
@@ -333,7 +301,6 @@ async def _converse(
         if isinstance(ev.item, llm.ChatMessage) and ev.item.role == "user":
             users.append(ev.item.text_content or "")
 
-    agent = RoleAgent(start, rendered, rt, greet=loaded.spec.greet)
     outcomes: list[TurnOutcome] = []
     try:
         try:
@@ -341,129 +308,34 @@ async def _converse(
                 session.start(agent, capture_run=True, record=False, session_host=False), options.timeout_s
             )
         except Exception as exc:  # the model is unreachable: every turn fails with the reason
-            reason = f"the session did not start: {_reason(exc)}"
+            reason = f"the session did not start: {reason_of(exc)}"
             return [TurnOutcome(user=t.user or "", error=reason) for t in conversation.turns], record
         for turn in conversation.turns:
             roles_before = len(record.roles)
-            if not session_running(session) or rt.ending:
-                outcome = TurnOutcome(user=_said(turn), error="the session had ended (end_session)")
+            if not session_running(session) or lifecycle.ending:
+                outcome = TurnOutcome(user=said(turn), error="the session had ended (end_session)")
             elif turn.user is not None:
-                outcome = await _typed_turn(session, turn.user, options.timeout_s)
+                outcome = await typed_turn(session, turn.user, options.timeout_s)
             else:
-                outcome = await _spoken_turn(loaded, turn, clips, speeches, spoke, users, options)
+                outcome = await spoken_turn(
+                    loaded,
+                    turn,
+                    clips,
+                    speeches,
+                    spoke,
+                    users,
+                    live=options.live,
+                    timeout_s=options.timeout_s,
+                )
             outcome.roles_entered = record.roles[roles_before:]
             outcomes.append(outcome)
     finally:
+        await lifecycle.close()
         with contextlib.suppress(Exception):
             await session.aclose()
         with contextlib.suppress(Exception):
             await model.aclose()
     return outcomes, record
-
-
-async def _typed_turn(session: AgentSession[Any], text: str, timeout_s: float) -> TurnOutcome:
-    try:
-        result: RunResult[None] = await asyncio.wait_for(session.run(user_input=text), timeout_s)
-    except TimeoutError:
-        return TurnOutcome(user=text, error=f"no complete answer within {timeout_s:g} s")
-    except Exception as exc:
-        return TurnOutcome(user=text, error=_reason(exc))
-    items = [e.item for e in result.events if e.type != "agent_handoff"]
-    return _outcome(text, items)
-
-
-async def _spoken_turn(
-    loaded: LoadedEval,
-    turn: Turn,
-    clips: _ClipInput,
-    speeches: list[SpeechHandle],
-    spoke: asyncio.Event,
-    users: list[str],
-    options: RunOptions,
-) -> TurnOutcome:
-    label = f"[audio {turn.audio}]"
-    assert turn.audio is not None
-    first_speech, first_user = len(speeches), len(users)
-    spoke.clear()
-    frames = _frames(loaded.audio_path(turn.audio))
-    for frame in frames:
-        clips.queue.put_nowait(frame)
-        if options.live:
-            await asyncio.sleep(frame.duration)  # real time, as a microphone would
-    try:
-        async with asyncio.timeout(options.timeout_s):
-            await spoke.wait()
-            while True:
-                pending = [h for h in speeches[first_speech:] if not h.done()]
-                if pending:
-                    await asyncio.wait([asyncio.ensure_future(h.wait_for_playout()) for h in pending])
-                    continue
-                count = len(speeches)
-                await asyncio.sleep(QUIET_S)
-                if len(speeches) == count and all(h.done() for h in speeches[first_speech:]):
-                    break
-    except TimeoutError:
-        return TurnOutcome(user=label, error=f"no complete answer within {options.timeout_s:g} s")
-    heard = " ".join(users[first_user:]).strip()
-    items = sorted(
-        (item for h in speeches[first_speech:] for item in h.chat_items), key=lambda i: i.created_at
-    )
-    return _outcome(f"{label} {heard}".strip(), items)
-
-
-def _frames(path: str) -> list[rtc.AudioFrame]:
-    """The clip as 100 ms PCM16 mono 24 kHz frames, then trailing silence."""
-    pcm, rate = parse_wav(Path(path).read_bytes())
-    pcm = resample(pcm, rate, SAMPLE_RATE)
-    pcm = np.concatenate([pcm, np.zeros(int(SAMPLE_RATE * TRAILING_SILENCE_S), dtype=np.int16)])
-    step = SAMPLE_RATE // 10
-    frames = []
-    for offset in range(0, len(pcm), step):
-        chunk = pcm[offset : offset + step]
-        if len(chunk) < step:
-            chunk = np.concatenate([chunk, np.zeros(step - len(chunk), dtype=np.int16)])
-        frames.append(
-            rtc.AudioFrame(chunk.tobytes(), sample_rate=SAMPLE_RATE, num_channels=1, samples_per_channel=step)
-        )
-    return frames
-
-
-def _outcome(user: str, items: list[Any]) -> TurnOutcome:
-    outcome = TurnOutcome(user=user)
-    by_call: dict[str, CallOutcome] = {}
-    kinds: list[str] = []
-    for item in items:
-        if isinstance(item, llm.ChatMessage):
-            if item.role == "assistant":
-                kinds.append("message")
-                outcome.replies.append(item.text_content or "")
-        elif isinstance(item, llm.FunctionCall):
-            kinds.append("function_call")
-            try:
-                arguments: Any = json.loads(item.arguments or "{}")
-            except json.JSONDecodeError:
-                arguments = item.arguments
-            call = CallOutcome(name=item.name, arguments=arguments, call_id=item.call_id)
-            by_call[item.call_id] = call
-            outcome.calls.append(call)
-        elif isinstance(item, llm.FunctionCallOutput):
-            kinds.append("function_call_output")
-            found = by_call.get(item.call_id)
-            if found is not None:
-                found.output = item.output
-                found.is_error = item.is_error
-    outcome.responses = count_responses(kinds)
-    return outcome
-
-
-def _said(turn: Turn) -> str:
-    return turn.user if turn.user is not None else f"[audio {turn.audio}]"
-
-
-def _reason(exc: BaseException) -> str:
-    inner = getattr(exc, "error", None)
-    text = str(inner or exc) or type(exc).__name__
-    return text[:300]
 
 
 def _transcript(record: SessionRecord, turns: list[TurnOutcome]) -> list[str]:

@@ -11,24 +11,28 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit import rtc
 
+from worker.protocol import DISCOVERY_METHOD, RPC_PAYLOAD_LIMIT, DiscoveryReply
+from worker.roles import FrontendTool, Role
+from worker.tools.guard import Runner, ToolFailure
+
+if TYPE_CHECKING:
+    from livekit.agents import RunContext
+
+    from worker.session.context import SessionContext
+
 logger = logging.getLogger("rolecall.frontend")
 
-DISCOVERY_METHOD = "rolecall.tools"
-"""RPC method the frontend library registers to list the tools this UI implements."""
 
 ARRIVAL_SETTLE_S = 2.0
 """How long after a page joins the agent keeps asking for its tools while it answers "unsupported".
 Only the JavaScript SDK registers RPC methods before connecting; pages built on the Python, Swift or
 Android SDKs register them just after, and a discovery sent in between is refused."""
 
-RPC_PAYLOAD_LIMIT = 15_360
-"""LiveKit's RPC request and response payload limit, in UTF-8 bytes."""
 
 _Code = rtc.RpcError.ErrorCode
 _REASONS: dict[int, str] = {
@@ -45,7 +49,7 @@ _REASONS: dict[int, str] = {
 }
 
 
-class FrontendCallError(Exception):
+class FrontendCallError(ToolFailure):
     """An RPC to the page failed; `reason` is a short sentence for the model, `code` LiveKit's."""
 
     def __init__(self, reason: str, code: int | None = None) -> None:
@@ -84,6 +88,33 @@ class FrontendBridge:
     identity: str
     arrived_at: float | None = None
     """`time.monotonic()` when the page was seen joining; None when it was there before the agent."""
+    implemented: set[str] | None = None
+    """The RPC methods the page said it implements; None while it has not answered discovery (then
+    every frontend tool is offered, and a call to a missing one fails with a speakable reason)."""
+
+    def offers(self, spec: FrontendTool) -> bool:
+        """Whether the model is offered `spec`: the page implements its method (or did not say)."""
+        return self.implemented is None or spec.method in self.implemented
+
+    async def discover_for(self, role: Role, log_extra: Any = None) -> None:
+        """Ask the page which tools it implements, and log how that differs from what `role` declares."""
+        self.implemented = await self.discover()
+        if self.implemented is None:
+            return
+        declared = [t.method for t in role.tools if isinstance(t, FrontendTool)]
+        missing = [m for m in declared if m not in self.implemented]
+        undeclared = sorted(self.implemented - set(declared))
+        if missing:
+            logger.warning(
+                "the page does not implement %s; not offering them to the model", missing, extra=log_extra
+            )
+        if undeclared:
+            logger.info(
+                "the page implements %s, which role %s does not declare",
+                undeclared,
+                role.name,
+                extra=log_extra,
+            )
 
     def note_arrival(self) -> None:
         """The page has just joined (or rejoined): give it a moment to register its methods."""
@@ -130,13 +161,12 @@ class FrontendBridge:
             )
             return None
         try:
-            names = json.loads(reply).get("tools")
-            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                raise ValueError("'tools' is not a list of names")
-        except (ValueError, AttributeError) as exc:
-            logger.warning("malformed tool discovery reply (%s); offering every frontend tool", exc)
+            return set(DiscoveryReply.model_validate_json(reply).tools)
+        except ValueError as exc:  # pydantic's ValidationError is one
+            logger.warning(
+                "malformed tool discovery reply (%s); offering every frontend tool", str(exc).splitlines()[0]
+            )
             return None
-        return set(names)
 
     async def _ask_for_tools(self, timeout_s: float) -> str:
         """One discovery RPC, repeated while a page that has just joined still calls it unsupported."""
@@ -159,14 +189,10 @@ class FrontendBridge:
             delay = min(delay * 2, 0.5)
 
 
-def reconcile(
-    declared: Iterable[str], implemented: set[str] | None
-) -> tuple[list[str], list[str], list[str]]:
-    """Split the role's frontend tools into (offered, missing in the UI, extra in the UI)."""
-    declared_list = list(declared)
-    if implemented is None:
-        return declared_list, [], []
-    offered = [n for n in declared_list if n in implemented]
-    missing = [n for n in declared_list if n not in implemented]
-    extra = sorted(implemented - set(declared_list))
-    return offered, missing, extra
+def runner(spec: FrontendTool, role: Role, ctx: SessionContext) -> Runner:
+    """The runner of one frontend tool: an RPC to the session's user (FrontendCallError on failure)."""
+
+    async def run(args: dict[str, Any], _: RunContext[Any]) -> str:
+        return await ctx.bridge.call(spec.method, args, timeout_s=spec.timeout_s)
+
+    return run

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -24,11 +24,18 @@ from worker.bodies import BodyTooLarge, read_capped
 from worker.roles.policy import RolePolicy, is_worker_header, reserved_env, reserved_env_message
 from worker.signing import SIGNATURE_HEADER, sign
 from worker.tools.egress import EgressPolicy, refusal
+from worker.tools.guard import Runner, ToolFailure
+
+if TYPE_CHECKING:
+    from livekit.agents import RunContext
+
+    from worker.roles import HttpTool, Role
+    from worker.session.context import SessionContext
 
 logger = logging.getLogger("rolecall.http")
 
 
-class HttpToolError(Exception):
+class HttpToolError(ToolFailure):
     """An http tool call failed; the text is a short reason, safe to show the model."""
 
 
@@ -61,6 +68,31 @@ class HttpTarget:
     but RoleCall's own. Checked again here although the role loader refused the others."""
     egress: EgressPolicy | None = None
     """Which literal non-public addresses may be called (names: the session's `GuardedResolver`)."""
+
+
+def runner(spec: HttpTool, role: Role, ctx: SessionContext) -> Runner:
+    """The runner of one http tool of `role`: its target fixed now, from the role and the settings."""
+    settings = ctx.settings
+    target = HttpTarget(
+        tool_name=spec.name,
+        url=settings.http_tool_url(spec.url),
+        timeout_s=spec.timeout_s,
+        max_response_bytes=spec.max_response_bytes,
+        secret_env=spec.secret_env,
+        headers=spec.headers,
+        allowed_hosts=frozenset(spec.allowed_hosts) if spec.allowed_hosts is not None else None,
+        deployment_hosts=settings.allowed_http_hosts(),
+        env_policy=settings.role_policy(),
+        egress=EgressPolicy.from_settings(settings),
+    )
+    caller = CallContext(
+        room=ctx.room_name, session_id=ctx.session_id, participant=ctx.participant, role=role.name
+    )
+
+    async def run(args: dict[str, Any], _: RunContext[Any]) -> str:
+        return await post_json(ctx.http, target, args, caller)
+
+    return run
 
 
 async def post_json(

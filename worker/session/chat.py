@@ -21,17 +21,12 @@ from typing import Any
 from livekit import rtc
 from livekit.agents import AgentSession, room_io
 
+from worker.protocol import CHAT_BURST, CHAT_TOPIC, CHAT_WINDOW_S, MAX_CHAT_CHARS, InputRefusedEvent
+
 logger = logging.getLogger("rolecall.chat")
 
-CHAT_TOPIC = "lk.chat"
-MAX_CHAT_CHARS = 2000
-"""Longest typed message taken, in characters (a long paragraph; the demo's text box says so too)."""
-CHAT_BURST = 5
-CHAT_WINDOW_S = 10.0
-"""At most `CHAT_BURST` typed messages are taken in any `CHAT_WINDOW_S` seconds."""
-
-Refusal = Callable[[str, str], Awaitable[None]]
-"""Tells the page a message was refused: (reason code, message for people)."""
+Refusal = Callable[[InputRefusedEvent], Awaitable[None]]
+"""Tells the page a message was refused."""
 
 
 class ChatInput:
@@ -94,8 +89,13 @@ class ChatInput:
         if len(self._accepted) >= CHAT_BURST:
             logger.info("typed message refused: too many in %.0f s", CHAT_WINDOW_S, extra=self._log_extra)
             await self._refuse(
-                "too_fast",
-                f"Too many messages: at most {CHAT_BURST} every {CHAT_WINDOW_S:g} seconds. Wait a moment.",
+                InputRefusedEvent(
+                    reason="too_fast",
+                    message=(
+                        f"Too many messages: at most {CHAT_BURST} every {CHAT_WINDOW_S:g} seconds. "
+                        "Wait a moment."
+                    ),
+                )
             )
             return
         self._accepted.append(now)
@@ -110,6 +110,11 @@ class ChatInput:
     async def _too_long(self, size: str) -> None:
         logger.info("typed message refused: %s", size, extra=self._log_extra)
         await self._refuse(
-            "too_long",
-            f"That message is too long: at most {MAX_CHAT_CHARS} characters are read. Please shorten it.",
+            InputRefusedEvent(
+                reason="too_long",
+                message=(
+                    f"That message is too long: at most {MAX_CHAT_CHARS} characters are read. "
+                    "Please shorten it."
+                ),
+            )
         )

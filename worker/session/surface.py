@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from livekit import rtc
-from livekit.agents.voice.remote_session import TOPIC_SESSION_MESSAGES
 
-from worker._livekit_compat import room_handlers
-from worker.chat import CHAT_TOPIC
+from worker._livekit_compat import SESSION_HOST_TOPIC, room_handlers
+from worker.protocol import CHAT_TOPIC
 
 logger = logging.getLogger("rolecall.surface")
 
@@ -46,7 +45,7 @@ class Surface:
 def allowed_surface(*, session_host: bool) -> Surface:
     """What RoleCall means to serve: typed chat from the user, and the operator's session host if on."""
     return Surface(
-        byte_topics=frozenset({TOPIC_SESSION_MESSAGES} if session_host else set()),
+        byte_topics=frozenset({SESSION_HOST_TOPIC} if session_host else set()),
         text_topics=frozenset({CHAT_TOPIC}),
     )
 

@@ -1,0 +1,156 @@
+"""The one factory of a session: the worker's jobs and `python -m worker eval` both build it here.
+
+`build_session` makes the livekit-agents `AgentSession` the way RoleCall runs it (the realtime model
+detects turns itself: no local VAD or turn model), the session's context (record, lifecycle, page,
+page bridge, tool counters) and the first role's agent, and starts keeping the report: every finished
+utterance, each response's token usage, the user's activity for the idle limit, the per-turn tool
+count. The caller starts the session (in a room, or with an eval's stand-ins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import aiohttp
+from livekit import rtc
+from livekit.agents import AgentSession, llm
+from livekit.agents.llm import ChatMessage
+from livekit.agents.metrics import LLMModelUsage
+from livekit.agents.voice.events import (
+    ConversationItemAddedEvent,
+    SessionUsageUpdatedEvent,
+    UserInputTranscribedEvent,
+)
+
+from worker.pricing import Usage
+from worker.report import SessionRecord
+from worker.roles import RenderedRole, Role, RoleRegistry
+from worker.session.agent import RoleAgent
+from worker.session.context import SessionContext
+from worker.session.lifecycle import Lifecycle
+from worker.session.page import Page
+from worker.settings import Settings
+from worker.tools import SessionTools
+from worker.tools.frontend import FrontendBridge, RpcCaller
+
+
+@dataclass(frozen=True)
+class BuiltSession:
+    """A session ready to start: livekit-agents' session, the first agent, and the shared context."""
+
+    session: AgentSession[Any]
+    agent: RoleAgent
+    ctx: SessionContext
+
+
+def build_session(
+    role: Role,
+    rendered: RenderedRole,
+    *,
+    model: llm.RealtimeModel,
+    settings: Settings,
+    registry: RoleRegistry,
+    participant: str,
+    session_id: str,
+    variables: Mapping[str, Any],
+    http: aiohttp.ClientSession,
+    rpc: RpcCaller,
+    room: rtc.Room | None = None,
+    arrival_note: str = "",
+    greet: bool = False,
+    mute_while_speaking: bool = True,
+    log_extra: Mapping[str, Any] | None = None,
+    on_line: Callable[[], None] | None = None,
+) -> BuiltSession:
+    """Build one session of `role` for `participant` (see the module docstring).
+
+    `rpc` reaches the user's page (the agent's participant in a room, or an eval's stand-in page);
+    `mute_while_speaking` keeps livekit-agents' echo guard (user audio muted for the agent's first
+    seconds of speech), which a session without a microphone (evals) turns off; `on_line` is called
+    after each transcript line (the room's transcript tail).
+    """
+    session_kwargs: dict[str, Any] = {} if mute_while_speaking else {"aec_warmup_duration": None}
+    session: AgentSession[Any] = AgentSession(
+        llm=model,
+        vad=None,
+        turn_handling={"turn_detection": "realtime_llm"},
+        user_away_timeout=None,
+        **session_kwargs,
+    )
+    room_name = room.name if room is not None else ""
+    extra = dict(log_extra or {})
+    lifecycle = Lifecycle(log_extra=extra)
+    lifecycle.bind(session)
+    ctx = SessionContext(
+        settings=settings,
+        registry=registry,
+        participant=participant,
+        session_id=session_id,
+        variables=MappingProxyType(dict(variables)),
+        http=http,
+        record=SessionRecord(
+            session_id=session_id,
+            room=room_name,
+            participant=participant,
+            role=role.name,
+            model=role.model.name,
+        ),
+        lifecycle=lifecycle,
+        page=Page(room.local_participant if room is not None else None, participant),
+        bridge=FrontendBridge(rpc, participant),
+        tools=SessionTools(),
+        room_name=room_name,
+        log_extra=extra,
+    )
+    record_conversation(session, ctx, on_line)
+    agent = RoleAgent(role, rendered, ctx, arrival_note=arrival_note, greet=greet)
+    return BuiltSession(session, agent, ctx)
+
+
+def record_conversation(
+    session: AgentSession[Any], ctx: SessionContext, on_line: Callable[[], None] | None = None
+) -> None:
+    """Keep every finished utterance and each response's token usage in the session record; note the
+    user's activity (idle limit) and each new user turn (per-turn tool limit)."""
+
+    @session.on("conversation_item_added")
+    def _item(ev: ConversationItemAddedEvent) -> None:
+        item = ev.item
+        if isinstance(item, ChatMessage) and item.role in ("user", "assistant"):
+            ctx.record.add_line(
+                "user" if item.role == "user" else "agent",
+                item.text_content or "",
+                interrupted=item.interrupted,
+            )
+            if on_line is not None:
+                on_line()
+            if item.role == "user":
+                ctx.tools.turns.reset()
+                ctx.lifecycle.activity()
+
+    @session.on("user_input_transcribed")
+    def _transcribed(ev: UserInputTranscribedEvent) -> None:
+        ctx.lifecycle.activity()
+        if ev.is_final:
+            ctx.tools.turns.reset()
+
+    @session.on("session_usage_updated")
+    def _usage(ev: SessionUsageUpdatedEvent) -> None:
+        # Cumulative per model: the record keeps the latest totals of the LLM (realtime) usage.
+        total = Usage()
+        for u in ev.usage.model_usage:
+            if isinstance(u, LLMModelUsage):
+                total.add(
+                    Usage(
+                        text_in=u.input_text_tokens,
+                        text_in_cached=u.input_cached_text_tokens,
+                        audio_in=u.input_audio_tokens,
+                        audio_in_cached=u.input_cached_audio_tokens,
+                        text_out=u.output_text_tokens,
+                        audio_out=u.output_audio_tokens,
+                    )
+                )
+        ctx.record.usage = total
