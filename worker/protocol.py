@@ -12,7 +12,8 @@ when that file is stale).
       RPC <the role's frontend tools>       JSON arguments, JSON result (RPC_PAYLOAD_LIMIT both ways)
     page → agent
       text stream CHAT_TOPIC                typed chat from the session's user: at most MAX_CHAT_CHARS
-                                            characters, CHAT_BURST messages per CHAT_WINDOW_S seconds
+                                            characters (the worker's default), a burst of CHAT_BURST
+                                            messages, then one every CHAT_REFILL_S seconds
       RPC replies
 
 Transcripts use livekit-agents' standard `lk.transcription` streams and are not part of this module.
@@ -45,10 +46,11 @@ RPC_METHOD_LIMIT = 64
 """LiveKit's limit on RPC method names, in UTF-8 bytes."""
 
 MAX_CHAT_CHARS = 2000
-"""Longest typed message the agent takes, in characters."""
-CHAT_BURST = 5
-CHAT_WINDOW_S = 10.0
-"""The agent takes at most `CHAT_BURST` typed messages in any `CHAT_WINDOW_S` seconds."""
+"""Longest typed message the agent takes, in characters, by default (`ROLECALL_CHAT_MAX_CHARS`)."""
+CHAT_BURST = 10
+"""Typed messages the agent takes at once."""
+CHAT_REFILL_S = 1.0
+"""After a burst, the agent takes one more typed message every this many seconds."""
 
 SAY_EXACTLY = "Say exactly this, and nothing else:"
 """How the worker asks the model for exact words (a role's `greeting: {say: ...}`); the simulator
@@ -59,11 +61,14 @@ AgentErrorCode = Literal["bad_dispatch", "unknown_role", "role_error", "model_un
 `bad_dispatch` the dispatch metadata is unusable; `unknown_role` no such role; `role_error` the role
 has no valid version or its variables are wrong; `model_unavailable` the model connection is lost for good."""
 
-PageErrorCode = Literal["agent_did_not_join", "agent_left", "session_limit"]
-"""What the page library detects itself (never sent by the worker)."""
+PageErrorCode = Literal["agent_did_not_join", "agent_left", "session_limit", "agent_error"]
+"""What the page library reports itself (never sent by the worker): the agent did not join in time,
+it left, the session reached a limit, or the worker's error attribute was unreadable (`agent_error`)."""
 
 TimeLimit = Literal["max_duration", "idle"]
+"""The role's time limits: the session's length (`max_duration_s`), the user's silence (`idle_timeout_s`)."""
 RefusalReason = Literal["too_long", "too_fast"]
+"""Why a typed message was not taken: over the length limit, or over the rate."""
 
 EndReason = Literal[
     "end_session",
@@ -134,6 +139,7 @@ class InputRefusedEvent(_Message):
 
 
 SessionLimitEvent = Annotated[TimeLimitEvent | BudgetLimitEvent, Field(discriminator="limit")]
+"""The session reached a limit of its role (a time limit or the budget); discriminated by `limit`."""
 PageEvent = Annotated[
     RoleEvent | ErrorEvent | SessionLimitEvent | InputRefusedEvent, Field(discriminator="type")
 ]

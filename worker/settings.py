@@ -125,6 +125,10 @@ class Settings:
     supervisor restarts it). Default 16 (livekit-agents' own, about two minutes).
     Env: `ROLECALL_LIVEKIT_MAX_RETRY`."""
 
+    chat_max_chars: int = field(default=2000, metadata=_env("ROLECALL_CHAT_MAX_CHARS"))
+    """Longest typed message (`lk.chat`) a session takes, in characters; a longer one is dropped unread
+    past the limit and the page is told. Default 2000. Env: `ROLECALL_CHAT_MAX_CHARS`."""
+
     session_host_identity: str = field(default="", metadata=_env("ROLECALL_SESSION_HOST_IDENTITY"))
     """Off by default. The identity of one operator participant (LiveKit's agent console or debugger)
     that may inspect and drive sessions over livekit-agents' session host (topic `lk.agent.session`:
@@ -296,6 +300,8 @@ class Settings:
                 f"ROLECALL_SESSION_HOST_IDENTITY={self.session_host_identity}: user identities (user-...) "
                 "cannot be given the session host; name an operator participant"
             )
+        if not 1 <= self.chat_max_chars <= 100_000:
+            out.append(f"ROLECALL_CHAT_MAX_CHARS={self.chat_max_chars}: expected 1 to 100000")
         if self.livekit_max_retry < 1:
             out.append(f"ROLECALL_LIVEKIT_MAX_RETRY={self.livekit_max_retry}: expected at least 1")
         if self.max_sessions < 1:

@@ -17,7 +17,7 @@ title: Budget
 description: A role with a tiny budget.
 model: {turn_detection: {type: server_vad, silence_duration_ms: 400}}
 limits: {max_cost_usd: 0.0001}
-greeting: {say: Hello, I am on a budget and this greeting alone is more than it allows.}
+greeting: {say: "Hello, I am on a budget and this greeting alone is more than it allows."}
 instructions: You are a test agent on a budget.
 tools:
   - {name: end_session, kind: builtin, builtin: end_session, description: End the call.}

@@ -3,10 +3,11 @@
 livekit-agents 1.8.9 reads a whole `lk.chat` stream into memory (`read_all()`) before its text input
 callback sees it, so a page could send megabytes that then sit in the job's memory, in the model's
 context (billed on every later turn), in the transcript and in the report. RoleCall turns livekit-agents'
-text input off and serves the topic itself: only the session's user is read, a message is read up to
-`MAX_CHAT_CHARS` and dropped beyond it (the stream is closed, never buffered), at most `CHAT_BURST`
-messages per `CHAT_WINDOW_S` are taken, and the page is told why a message was refused. An accepted
-message goes to the session exactly as livekit-agents' own callback would send it (a user turn).
+text input off and serves the topic itself: only the session's user is read; a message is read up to
+`ROLECALL_CHAT_MAX_CHARS` characters and dropped beyond it (the stream is closed, never buffered); a
+burst of `CHAT_BURST` messages is taken, then one more every `CHAT_REFILL_S` seconds; and the page is
+told why a message was refused. An accepted message goes to the session exactly as livekit-agents'
+own callback would send it (a user turn).
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from livekit import rtc
 from livekit.agents import AgentSession, room_io
 
-from worker.protocol import CHAT_BURST, CHAT_TOPIC, CHAT_WINDOW_S, MAX_CHAT_CHARS, InputRefusedEvent
+from worker.protocol import CHAT_BURST, CHAT_REFILL_S, CHAT_TOPIC, InputRefusedEvent
 
 logger = logging.getLogger("rolecall.chat")
 
@@ -33,14 +33,23 @@ class ChatInput:
     """Serves `lk.chat` for one session's user."""
 
     def __init__(
-        self, room: rtc.Room, session: AgentSession[Any], participant: str, refuse: Refusal, log_extra: Any
+        self,
+        room: rtc.Room,
+        session: AgentSession[Any],
+        participant: str,
+        refuse: Refusal,
+        *,
+        max_chars: int,
+        log_extra: Any = None,
     ) -> None:
         self._room = room
         self._session = session
         self._participant = participant
         self._refuse = refuse
+        self._max_chars = max_chars
         self._log_extra = log_extra
-        self._accepted: deque[float] = deque()
+        self._tokens = float(CHAT_BURST)
+        self._refilled = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
@@ -63,7 +72,7 @@ class ChatInput:
 
     async def _read(self, reader: rtc.TextStreamReader) -> None:
         declared = reader.info.size
-        if declared is not None and declared > 4 * MAX_CHAT_CHARS:  # bytes; UTF-8 is at most 4 per char
+        if declared is not None and declared > 4 * self._max_chars:  # bytes; UTF-8 is at most 4 a character
             reader.close()
             await self._too_long(f"{declared} bytes")
             return
@@ -72,9 +81,9 @@ class ChatInput:
         try:
             async for chunk in reader:
                 size += len(chunk)
-                if size > MAX_CHAT_CHARS:
+                if size > self._max_chars:
                     reader.close()
-                    await self._too_long(f"over {MAX_CHAT_CHARS} characters")
+                    await self._too_long(f"over {self._max_chars} characters")
                     return
                 parts.append(chunk)
         except rtc.StreamError as exc:
@@ -83,38 +92,37 @@ class ChatInput:
         text = "".join(parts)
         if not text.strip():
             return
-        now = time.monotonic()
-        while self._accepted and now - self._accepted[0] > CHAT_WINDOW_S:
-            self._accepted.popleft()
-        if len(self._accepted) >= CHAT_BURST:
-            logger.info("typed message refused: too many in %.0f s", CHAT_WINDOW_S, extra=self._log_extra)
+        if not self._take_token():
+            logger.info("typed message refused: too many at once", extra=self._log_extra)
             await self._refuse(
                 InputRefusedEvent(
                     reason="too_fast",
-                    message=(
-                        f"Too many messages: at most {CHAT_BURST} every {CHAT_WINDOW_S:g} seconds. "
-                        "Wait a moment."
-                    ),
+                    message=f"Too many messages at once: wait {CHAT_REFILL_S:g} s before sending another.",
                 )
             )
             return
-        self._accepted.append(now)
         participant = self._room.remote_participants.get(self._participant)
         callback = room_io.TextInputOptions().text_input_cb  # livekit-agents' own: interrupt, then reply
-        result = callback(
-            self._session, room_io.TextInputEvent(text=text, info=reader.info, participant=participant)
-        )
+        event = room_io.TextInputEvent(text=text, info=reader.info, participant=participant)
+        result = callback(self._session, event)
         if asyncio.iscoroutine(result):
             await result
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(float(CHAT_BURST), self._tokens + (now - self._refilled) / CHAT_REFILL_S)
+        self._refilled = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
     async def _too_long(self, size: str) -> None:
         logger.info("typed message refused: %s", size, extra=self._log_extra)
         await self._refuse(
             InputRefusedEvent(
                 reason="too_long",
-                message=(
-                    f"That message is too long: at most {MAX_CHAT_CHARS} characters are read. "
-                    "Please shorten it."
-                ),
+                message=f"That message is too long: at most {self._max_chars} characters are read. "
+                "Please shorten it.",
             )
         )

@@ -63,7 +63,14 @@ async def serve_the_room(
 ) -> None:
     """Typed chat (capped), the operator's session host if configured, and nothing else."""
 
-    chat = ChatInput(job.room, session, ctx.participant, ctx.page.send, ctx.log_extra)
+    chat = ChatInput(
+        job.room,
+        session,
+        ctx.participant,
+        ctx.page.send,
+        max_chars=settings.chat_max_chars,
+        log_extra=ctx.log_extra,
+    )
     chat.start()
     job.add_shutdown_callback(chat.aclose)
     host = settings.session_host_identity
