@@ -29,7 +29,7 @@ help:
 	@echo "make lock   re-pin constraints.txt from .venv after changing pyproject.toml"
 	@echo "make bench  benchmarks against bare livekit-agents (BENCH_ARGS=--quick for a smoke run)"
 	@echo "make soak   20 sessions for 10 minutes on loopback (SOAK_ARGS=\"--sessions 4 --minutes 2\")"
-	@echo "make types  regenerate the frontend's role types and validators after editing roles/"
+	@echo "make types  regenerate the frontend's generated types after editing roles/ or worker/protocol.py"
 
 # Debian packages: espeak-ng speaks the simulator's replies and the test clips; chromium runs the
 # browser tests (driven by playwright-core, which never downloads a browser of its own).
@@ -84,9 +84,11 @@ $(DEMO_BUILD): $(NPM_STAMP) $(FRONTEND_SOURCES)
 
 frontend: $(NPM_STAMP) $(DEMO_BUILD)
 
-# Role files -> frontend/lib/src/generated/{roles,validators}.ts (unit tests fail when these are stale).
+# Role files -> frontend/lib/src/generated/{roles,validators}.ts, worker/protocol.py -> .../protocol.ts
+# (unit tests fail when these are stale).
 types: $(PY_STAMP) $(NPM_STAMP)
 	$(PY) -m worker roles types -o $(FRONTEND)/lib/src/generated/roles.ts
+	$(PY) -m worker protocol types -o $(FRONTEND)/lib/src/generated/protocol.ts
 	cd $(FRONTEND) && npm run generate --workspace lib --silent
 
 lint: $(PY_STAMP)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # command name -> (module that registers it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "roles": ("worker.roles.cli", "check, list and describe role files"),
+    "protocol": ("worker.protocol_ts", "the page protocol (worker/protocol.py) as TypeScript"),
     "simulate": ("worker.simulator.cli", "serve the OpenAI Realtime protocol locally (no OpenAI key needed)"),
     "start": ("worker.runner", "run the worker in production mode"),
     "dev": ("worker.runner", "run the worker in development mode (live reload on)"),

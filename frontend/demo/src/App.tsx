@@ -6,6 +6,7 @@ import {
 import {
   RoleCallApiError,
   createApiClient,
+  describeError,
   onRoleCallEvent,
   sendChat,
   type RoleSummary,
@@ -25,14 +26,6 @@ import { CookingStore, cookingHandlers } from "./cooking";
 import { accentFor } from "./persona";
 
 const api = createApiClient();
-/** How long to wait for the agent after connecting before offering to bring it back. */
-const JOIN_TIMEOUT_MS = 20_000;
-
-function describe(error: unknown): string {
-  if (error instanceof RoleCallApiError) return error.message;
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
 
 export function App() {
   // One Room for the page's lifetime: tool handlers are registered on it before any connection.
@@ -72,14 +65,15 @@ export function App() {
         setRoles(list);
         setSelected((current) => current ?? (list.find((r) => r.name === "cooking-guide") ?? list[0])?.name);
       },
-      (error: unknown) => setRolesError(describe(error)),
+      (error: unknown) => setRolesError(describeError(error)),
     );
   }, []);
 
   const connection = useConnectionState(room);
   const connected = connection === ConnectionState.Connected || connection === ConnectionState.Reconnecting;
   const active = useActiveRole(room);
-  const { error: agentError, reset } = useAgentErrors({ room, joinTimeoutMs: JOIN_TIMEOUT_MS });
+  // After DEFAULT_JOIN_TIMEOUT_MS (20 s) without an agent, the banner offers to bring it back.
+  const { error: agentError, reset } = useAgentErrors({ room });
 
   const requested = roles?.find((r) => r.name === (session?.role ?? selected));
   const persona = connected
@@ -98,11 +92,11 @@ export function App() {
       await room.startAudio().catch(() => undefined);
       if (!joinMuted) {
         await room.localParticipant.setMicrophoneEnabled(true).catch((error: unknown) => {
-          setProblem(`Your microphone is not available (${describe(error)}). You can still type.`);
+          setProblem(`Your microphone is not available (${describeError(error)}). You can still type.`);
         });
       }
     } catch (error) {
-      setProblem(`Could not start the conversation: ${describe(error)}`);
+      setProblem(`Could not start the conversation: ${describeError(error)}`);
       await room.disconnect();
     }
   };
@@ -123,7 +117,7 @@ export function App() {
       setProblem(
         error instanceof RoleCallApiError && error.code === "agent_present"
           ? "The agent is already here."
-          : `Could not bring the agent back: ${describe(error)}`,
+          : `Could not bring the agent back: ${describeError(error)}`,
       );
     } finally {
       setBringingBack(false);

@@ -3,7 +3,8 @@
  *
  * State lives in the agent participant's attributes (`rolecall.role`, `rolecall.role_title`,
  * `rolecall.error`), so a page that joins late still sees it; events arrive as JSON on the
- * `rolecall.events` text stream topic. Only what the agent participant sends is believed.
+ * `rolecall.events` text stream topic. Only what the agent participant sends is believed. The names and
+ * shapes are the page protocol's (`worker/protocol.py`, generated into `./generated/protocol.ts`).
  */
 import {
   ConnectionState,
@@ -15,21 +16,28 @@ import {
   type TextStreamReader,
 } from "livekit-client";
 
-export const EVENTS_TOPIC = "rolecall.events";
-export const ATTR_ROLE = "rolecall.role";
-export const ATTR_ROLE_TITLE = "rolecall.role_title";
-export const ATTR_ERROR = "rolecall.error";
+import {
+  AGENT_ERROR_CODE_VALUES,
+  ATTR_ERROR,
+  ATTR_ROLE,
+  ATTR_ROLE_TITLE,
+  EVENTS_TOPIC,
+  REFUSAL_REASON_VALUES,
+  type AgentErrorCode,
+  type ErrorAttribute,
+  type PageErrorCode,
+  type PageEvent,
+  type SessionLimitEvent,
+  type TimeLimit,
+  type TimeLimitEvent,
+} from "./generated/protocol";
+
+export { ATTR_ERROR, ATTR_ROLE, ATTR_ROLE_TITLE, EVENTS_TOPIC } from "./generated/protocol";
 /** How long the page waits for the agent after connecting before reporting `agent_did_not_join`. */
 export const DEFAULT_JOIN_TIMEOUT_MS = 20_000;
 
-/** An event the worker sends on `rolecall.events`. */
-export type RoleCallEvent =
-  | { type: "role"; name: string; title: string }
-  | { type: "error"; code: string; message: string }
-  | { type: "session_limit"; limit: "max_duration" | "idle"; limit_s: number }
-  | { type: "session_limit"; limit: "budget"; limit_usd: number }
-  /** A typed message the agent did not take (`too_long`, `too_fast`); the session goes on. */
-  | { type: "input_refused"; reason: string; message: string };
+/** An event the worker sends on `rolecall.events`: the protocol's `PageEvent`. */
+export type RoleCallEvent = PageEvent;
 
 /** The persona speaking now. */
 export interface ActiveRole {
@@ -38,11 +46,12 @@ export interface ActiveRole {
 }
 
 /**
- * Why the conversation is not going on: the worker's `code` (e.g. `model_unavailable`), or one the page
- * detected: `agent_did_not_join`, `agent_left`, `session_limit`.
+ * Why the conversation is not going on: the worker's `code` (an `AgentErrorCode`, e.g.
+ * `model_unavailable`), one the page detected (a `PageErrorCode`: `agent_did_not_join`, `agent_left`,
+ * `session_limit`), or `agent_error` when the worker's `rolecall.error` attribute cannot be read.
  */
 export interface AgentError {
-  code: string;
+  code: AgentErrorCode | PageErrorCode | "agent_error";
   message: string;
   /** Who noticed: the agent said so, or the page saw it. */
   source: "agent" | "page";
@@ -62,7 +71,88 @@ export function findAgent(room: Pick<Room, "remoteParticipants">): RemotePartici
   return undefined;
 }
 
-/** Parse one `rolecall.events` message; undefined when it is not one we know. */
+// ------------------------------------------------------------------------------------------ parsing
+
+type Fields = Readonly<Record<string, unknown>>;
+
+/** The members of union `U` whose discriminator `K` can be `V`. */
+type Having<U, K extends keyof U, V> = U extends unknown ? (V extends U[K] ? U : never) : never;
+
+/**
+ * A parser per value of discriminator `K` of union `U`. Typed by the generated protocol: a new event,
+ * limit or field in `worker/protocol.py` is a compile error here until it is parsed.
+ */
+type ParsersBy<U, K extends keyof U> = {
+  readonly [V in U[K] & string]: (fields: Fields) => Having<U, K, V> | undefined;
+};
+
+const text = (fields: Fields, key: string): string | undefined => {
+  const value = fields[key];
+  return typeof value === "string" ? value : undefined;
+};
+
+const finite = (fields: Fields, key: string): number | undefined => {
+  const value = fields[key];
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+};
+
+const oneOf = <T extends string>(values: readonly T[], value: unknown): value is T =>
+  typeof value === "string" && (values as readonly string[]).includes(value);
+
+const asFields = (value: unknown): Fields | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Fields) : undefined;
+
+/** The parser for `fields[key]` (own keys only: `constructor` or `__proto__` are no event). */
+function dispatch<U>(
+  parsers: { readonly [value: string]: (fields: Fields) => U | undefined },
+  fields: Fields,
+  key: string,
+): U | undefined {
+  const value = fields[key];
+  if (typeof value !== "string" || !Object.hasOwn(parsers, value)) return undefined;
+  return parsers[value]?.(fields);
+}
+
+function timeLimit(limit: TimeLimit, fields: Fields): TimeLimitEvent | undefined {
+  const seconds = finite(fields, "limit_s");
+  return seconds === undefined ? undefined : { type: "session_limit", limit, limit_s: seconds };
+}
+
+const SESSION_LIMIT_PARSERS: ParsersBy<SessionLimitEvent, "limit"> = {
+  max_duration: (fields) => timeLimit("max_duration", fields),
+  idle: (fields) => timeLimit("idle", fields),
+  budget: (fields) => {
+    const usd = finite(fields, "limit_usd");
+    return usd === undefined ? undefined : { type: "session_limit", limit: "budget", limit_usd: usd };
+  },
+};
+
+const EVENT_PARSERS: ParsersBy<PageEvent, "type"> = {
+  role: (fields) => {
+    const name = text(fields, "name");
+    const title = text(fields, "title");
+    return name === undefined || title === undefined ? undefined : { type: "role", name, title };
+  },
+  error: (fields) => {
+    const code = fields["code"];
+    const message = text(fields, "message");
+    return oneOf(AGENT_ERROR_CODE_VALUES, code) && message !== undefined ? { type: "error", code, message } : undefined;
+  },
+  session_limit: (fields) => dispatch<SessionLimitEvent>(SESSION_LIMIT_PARSERS, fields, "limit"),
+  input_refused: (fields) => {
+    const reason = fields["reason"];
+    const message = text(fields, "message");
+    return oneOf(REFUSAL_REASON_VALUES, reason) && message !== undefined
+      ? { type: "input_refused", reason, message }
+      : undefined;
+  },
+};
+
+/**
+ * Parse one `rolecall.events` message, checked against the protocol: undefined when it is not JSON, not
+ * an event we know, or a field is missing or of the wrong type. Fields the protocol does not name are
+ * dropped (a newer worker may send more).
+ */
 export function parseEvent(text: string): RoleCallEvent | undefined {
   let value: unknown;
   try {
@@ -70,48 +160,33 @@ export function parseEvent(text: string): RoleCallEvent | undefined {
   } catch {
     return undefined;
   }
-  if (typeof value !== "object" || value === null) return undefined;
-  const event = value as Record<string, unknown>;
-  const str = (key: string): string | undefined => (typeof event[key] === "string" ? (event[key] as string) : undefined);
-  switch (event["type"]) {
-    case "role": {
-      const name = str("name");
-      return name === undefined ? undefined : { type: "role", name, title: str("title") ?? name };
-    }
-    case "error": {
-      const code = str("code");
-      return code === undefined ? undefined : { type: "error", code, message: str("message") ?? code };
-    }
-    case "session_limit": {
-      if (event["limit"] === "budget") {
-        const usd = event["limit_usd"];
-        return typeof usd === "number" ? { type: "session_limit", limit: "budget", limit_usd: usd } : undefined;
-      }
-      if (typeof event["limit_s"] !== "number") return undefined;
-      const limit = event["limit"] === "idle" ? "idle" : "max_duration";
-      return { type: "session_limit", limit, limit_s: event["limit_s"] };
-    }
-    case "input_refused": {
-      const reason = str("reason");
-      return reason === undefined ? undefined : { type: "input_refused", reason, message: str("message") ?? reason };
-    }
-    default:
-      return undefined;
-  }
+  const fields = asFields(value);
+  return fields === undefined ? undefined : dispatch<PageEvent>(EVENT_PARSERS, fields, "type");
 }
 
-/** The worker's error from the `rolecall.error` attribute, if set. */
+/** The value of the `rolecall.error` attribute, if it is a valid `ErrorAttribute`. */
+function parseErrorAttribute(fields: Fields | undefined): ErrorAttribute | undefined {
+  const code = fields?.["code"];
+  const message = fields === undefined ? undefined : text(fields, "message");
+  return oneOf(AGENT_ERROR_CODE_VALUES, code) && message !== undefined ? { code, message } : undefined;
+}
+
+/**
+ * The worker's error from the `rolecall.error` attribute, if set. One that cannot be read (not JSON, or
+ * a code this library does not know) still stops the conversation: it comes back as `agent_error`.
+ */
 export function errorFromAttributes(attributes: Readonly<Record<string, string>>): AgentError | undefined {
   const raw = attributes[ATTR_ERROR];
   if (!raw) return undefined;
+  let fields: Fields | undefined;
   try {
-    const value = JSON.parse(raw) as { code?: unknown; message?: unknown };
-    const code = typeof value.code === "string" ? value.code : "agent_error";
-    const message = typeof value.message === "string" ? value.message : code;
-    return { code, message, source: "agent" };
+    fields = asFields(JSON.parse(raw));
   } catch {
     return { code: "agent_error", message: raw, source: "agent" };
   }
+  const reported = parseErrorAttribute(fields);
+  if (reported !== undefined) return { ...reported, source: "agent" };
+  return { code: "agent_error", message: (fields && text(fields, "message")) || raw, source: "agent" };
 }
 
 /** The active role from the agent's attributes, if set. */
@@ -201,6 +276,12 @@ export function watchActiveRole(room: EventRoom, onChange: (role: ActiveRole | u
 
 // ------------------------------------------------------------------------------------------ agent errors
 
+// One sentence per time limit of the protocol (a new one is a compile error until it has its own).
+const TIME_LIMIT_MESSAGES: { readonly [L in TimeLimit]: (span: string) => string } = {
+  max_duration: (span) => `The session reached its time limit of ${span}.`,
+  idle: (span) => `The session ended after ${span} without hearing from you.`,
+};
+
 export interface WatchAgentErrorsOptions {
   /** Report `agent_did_not_join` when no agent is in the room this long after connecting (ms). */
   joinTimeoutMs?: number;
@@ -279,14 +360,7 @@ export function watchAgentErrors(
     } else if (event.type === "session_limit") {
       const minutes = Math.max(1, Math.round(event.limit_s / 60));
       const span = `${minutes} minute${minutes === 1 ? "" : "s"}`;
-      set({
-        code: "session_limit",
-        message:
-          event.limit === "idle"
-            ? `The session ended after ${span} without hearing from you.`
-            : `The session reached its time limit of ${span}.`,
-        source: "agent",
-      });
+      set({ code: "session_limit", message: TIME_LIMIT_MESSAGES[event.limit](span), source: "agent" });
     }
   });
   room.on(RoomEvent.Connected, onConnected);

@@ -9,12 +9,10 @@
  */
 import { RpcError } from "livekit-client";
 
-/** LiveKit's RPC request and response payload limit, in UTF-8 bytes. */
-export const RPC_PAYLOAD_LIMIT = 15_360;
-/** LiveKit's limit on RPC error messages, in UTF-8 bytes. */
-export const RPC_ERROR_MESSAGE_LIMIT = 256;
-/** LiveKit's limit on RPC method names, in UTF-8 bytes. */
-export const RPC_METHOD_LIMIT = 64;
+import { RPC_ERROR_MESSAGE_LIMIT } from "./generated/protocol";
+
+// The limits are part of the page protocol (worker/protocol.py): one source for both sides.
+export { RPC_ERROR_MESSAGE_LIMIT, RPC_METHOD_LIMIT, RPC_PAYLOAD_LIMIT } from "./generated/protocol";
 
 const encoder = new TextEncoder();
 
@@ -44,7 +42,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return text.slice(0, end).trimEnd() + ellipsis;
 }
 
-/** An RpcError whose message fits LiveKit's 256-byte limit. */
+/** An RpcError whose message fits LiveKit's limit (`RPC_ERROR_MESSAGE_LIMIT` bytes). */
 export function rpcError(code: number, message: string): RpcError {
   return new RpcError(code, truncateUtf8(message, RPC_ERROR_MESSAGE_LIMIT));
 }

@@ -11,8 +11,11 @@
  *   await room.connect(session.url, session.token);
  *
  * React hooks over the same core live in `@rolecall/client/react`; the generated role types in
- * `@rolecall/client/roles`.
+ * `@rolecall/client/roles`; the whole page protocol (generated from `worker/protocol.py`) in
+ * `@rolecall/client/protocol`.
  */
+import { CHAT_TOPIC } from "./generated/protocol";
+
 export {
   ATTR_ERROR,
   ATTR_ROLE,
@@ -49,6 +52,29 @@ export {
   truncateUtf8,
   utf8Length,
 } from "./errors";
+export {
+  AGENT_ERROR_CODE_VALUES,
+  CHAT_BURST,
+  CHAT_TOPIC,
+  CHAT_WINDOW_S,
+  MAX_CHAT_CHARS,
+  PAGE_ERROR_CODE_VALUES,
+  REFUSAL_REASON_VALUES,
+  TIME_LIMIT_VALUES,
+  type AgentErrorCode,
+  type BudgetLimitEvent,
+  type DiscoveryReply,
+  type ErrorAttribute,
+  type ErrorEvent,
+  type InputRefusedEvent,
+  type PageErrorCode,
+  type PageEvent,
+  type RefusalReason,
+  type RoleEvent,
+  type SessionLimitEvent,
+  type TimeLimit,
+  type TimeLimitEvent,
+} from "./generated/protocol";
 export type { JsonSchema, RoleName, RoleToolArgs, ToolArgs, ToolMethod } from "./generated/roles";
 export {
   CALLER_GRACE_MS,
@@ -66,10 +92,14 @@ export {
   type ToolRegistry,
 } from "./tools";
 
-/** Send typed text to the agent, as the user's turn (the `lk.chat` text stream topic). */
+/**
+ * Send typed text to the agent, as the user's turn (the `lk.chat` text stream topic). The agent takes at
+ * most `MAX_CHAT_CHARS` characters a message and `CHAT_BURST` messages in `CHAT_WINDOW_S` seconds; it
+ * answers others with an `input_refused` event.
+ */
 export async function sendChat(
   room: { localParticipant: { sendText(text: string, options: { topic: string }): Promise<unknown> } },
   text: string,
 ): Promise<void> {
-  await room.localParticipant.sendText(text, { topic: "lk.chat" });
+  await room.localParticipant.sendText(text, { topic: CHAT_TOPIC });
 }

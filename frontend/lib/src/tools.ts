@@ -5,8 +5,8 @@
  * plus `rolecall.tools`, which tells the worker which tools this page implements (the worker offers the
  * model only those). Every call is checked in order: the caller is the agent participant, the payload is
  * a JSON object, the arguments match the tool's JSON Schema; then the handler runs, and its result goes
- * back as JSON. Any failure becomes an RpcError with a readable message (at most 256 bytes), which the
- * worker hands to the model, so the conversation carries on.
+ * back as JSON. Any failure becomes an RpcError with a readable message (at most `RPC_ERROR_MESSAGE_LIMIT`
+ * bytes), which the worker hands to the model, so the conversation carries on.
  */
 import { ParticipantKind, RpcError, type RpcInvocationData } from "livekit-client";
 
@@ -17,11 +17,11 @@ import {
   rpcError,
   utf8Length,
 } from "./errors";
+import { DISCOVERY_METHOD, type DiscoveryReply } from "./generated/protocol";
 import { TOOL_SCHEMAS, type JsonSchema, type ToolArgs } from "./generated/roles";
 import { validate } from "./validate";
 
-/** RPC method the worker calls to learn which tools this page implements. */
-export const DISCOVERY_METHOD = "rolecall.tools";
+export { DISCOVERY_METHOD } from "./generated/protocol";
 /** How long a call from a participant the room does not know yet waits for it to appear, in ms. */
 export const CALLER_GRACE_MS = 2_000;
 
@@ -88,7 +88,8 @@ const isAgent = (participant: { kind: ParticipantKind }): boolean => participant
 
 /**
  * Register `handlers` as RPC methods on `room` (do it before `room.connect()`), and answer the worker's
- * tool discovery with their names. Throws when a method name is over 64 bytes or already registered.
+ * tool discovery with their names. Throws when a method name is over `RPC_METHOD_LIMIT` bytes or already
+ * registered.
  */
 export function registerTools<M extends object>(
   room: RpcRoom,
@@ -113,7 +114,8 @@ export function registerTools<M extends object>(
     const fresh: RoomTools = { methods: new Set(), isAllowedCaller: allowed };
     room.registerRpcMethod(DISCOVERY_METHOD, async (data) => {
       await checkCaller(room, data, DISCOVERY_METHOD, fresh.isAllowedCaller);
-      return JSON.stringify({ tools: [...fresh.methods] });
+      const reply: DiscoveryReply = { tools: [...fresh.methods] };
+      return JSON.stringify(reply);
     });
     rooms.set(room, fresh);
     state = fresh;

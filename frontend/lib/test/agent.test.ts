@@ -13,46 +13,84 @@ import {
   type ActiveRole,
   type AgentError,
 } from "../src/agent";
+import {
+  AGENT_ERROR_CODE_VALUES,
+  REFUSAL_REASON_VALUES,
+  TIME_LIMIT_VALUES,
+  type PageEvent,
+  type TimeLimitEvent,
+} from "../src/generated/protocol";
 import { FakeRoom } from "./fakeRoom";
 
+// One wire sample per variant of the protocol's PageEvent, every code, reason and limit included. Typed
+// against the generated union: a new variant in worker/protocol.py fails the typecheck until it has one.
+const SAMPLES = {
+  role: [{ type: "role", name: "sommelier", title: "Sommelier" }],
+  error: AGENT_ERROR_CODE_VALUES.map((code) => ({ type: "error", code, message: `Because: ${code}.` })),
+  session_limit: [
+    ...TIME_LIMIT_VALUES.map((limit): TimeLimitEvent => ({ type: "session_limit", limit, limit_s: 600 })),
+    { type: "session_limit", limit: "budget", limit_usd: 0.5 },
+  ],
+  input_refused: REFUSAL_REASON_VALUES.map((reason) => ({ type: "input_refused", reason, message: "Shorter, please." })),
+} as const satisfies { readonly [T in PageEvent["type"]]: readonly Extract<PageEvent, { type: T }>[] };
+
+const ALL: readonly PageEvent[] = Object.values(SAMPLES).flat();
+const label = (event: PageEvent): string => JSON.stringify(event);
+
 describe("parseEvent", () => {
-  it("reads the worker's events", () => {
-    expect(parseEvent('{"type":"role","name":"sommelier","title":"Sommelier"}')).toEqual({
-      type: "role",
-      name: "sommelier",
-      title: "Sommelier",
-    });
-    expect(parseEvent('{"type":"error","code":"model_unavailable","message":"down"}')).toEqual({
-      type: "error",
-      code: "model_unavailable",
-      message: "down",
-    });
-    expect(parseEvent('{"type":"session_limit","limit_s":600}')).toEqual({
-      type: "session_limit",
-      limit: "max_duration",
-      limit_s: 600,
-    });
-    expect(parseEvent('{"type":"session_limit","limit":"idle","limit_s":120}')).toEqual({
-      type: "session_limit",
-      limit: "idle",
-      limit_s: 120,
-    });
-    expect(parseEvent('{"type":"session_limit","limit":"budget","limit_usd":0.5}')).toEqual({
-      type: "session_limit",
-      limit: "budget",
-      limit_usd: 0.5,
-    });
-    expect(parseEvent('{"type":"input_refused","reason":"too_long","message":"shorter please"}')).toEqual({
-      type: "input_refused",
-      reason: "too_long",
-      message: "shorter please",
-    });
+  it("has a sample of every variant, code, reason and limit", () => {
+    expect(ALL).toHaveLength(1 + AGENT_ERROR_CODE_VALUES.length + TIME_LIMIT_VALUES.length + 1 + REFUSAL_REASON_VALUES.length);
+    expect(new Set(ALL.filter((e) => e.type === "session_limit").map((e) => e.limit))).toEqual(
+      new Set([...TIME_LIMIT_VALUES, "budget"]),
+    );
   });
 
-  it.each(["nope", "[]", "null", '{"type":"role"}', '{"type":"other"}', '{"type":"session_limit","limit_s":"x"}', '{"type":"session_limit","limit":"budget"}', '{"type":"input_refused"}'])(
-    "ignores %s",
-    (text) => expect(parseEvent(text)).toBeUndefined(),
+  it.each(ALL.map((event) => [label(event), event] as const))("reads %s", (text, event) => {
+    expect(parseEvent(text)).toEqual(event);
+  });
+
+  it.each(ALL.map((event) => [label(event), event] as const))("drops fields it does not know in %s", (_text, event) => {
+    expect(parseEvent(JSON.stringify({ ...event, later: "a newer worker's field" }))).toEqual(event);
+  });
+
+  it.each(ALL.flatMap((event) => Object.keys(event).map((key) => [key, label(event), event] as const)))(
+    "refuses a missing %s in %s",
+    (key, _text, event) => {
+      const fields: Record<string, unknown> = { ...event };
+      delete fields[key];
+      expect(parseEvent(JSON.stringify(fields))).toBeUndefined();
+    },
   );
+
+  it.each(ALL.flatMap((event) => Object.keys(event).map((key) => [key, label(event), event] as const)))(
+    "refuses a %s of the wrong type in %s",
+    (key, _text, event) => {
+      const fields: Record<string, unknown> = { ...event };
+      const value = fields[key];
+      const wrong = typeof value === "string" ? 1 : String(value);
+      expect(parseEvent(JSON.stringify({ ...event, [key]: wrong }))).toBeUndefined();
+      expect(parseEvent(JSON.stringify({ ...event, [key]: null }))).toBeUndefined();
+    },
+  );
+
+  it.each([
+    "nope",
+    "[]",
+    "null",
+    "1",
+    '"role"',
+    '{"type":"other"}',
+    '{"type":"constructor"}',
+    '{"type":"__proto__"}',
+    '{"type":"toString","name":"x","title":"y"}',
+    '{"type":"error","code":"not_a_code","message":"m"}',
+    '{"type":"input_refused","reason":"not_a_reason","message":"m"}',
+    '{"type":"session_limit","limit":"forever","limit_s":1}',
+    '{"type":"session_limit","limit":"hasOwnProperty","limit_s":1}',
+    '{"type":"session_limit","limit_s":600}',
+    '{"type":"session_limit","limit":"idle","limit_s":1e999}',
+    '{"type":"session_limit","limit":"budget","limit_s":0.5}',
+  ])("ignores %s", (text) => expect(parseEvent(text)).toBeUndefined());
 });
 
 describe("onRoleCallEvent", () => {
@@ -209,5 +247,15 @@ describe("watchAgentErrors", () => {
     room.join("agent", ParticipantKind.AGENT, { [ATTR_ERROR]: "something broke" });
     const watch = watchAgentErrors(room.asEventRoom, (e) => seen.push(e));
     expect(watch.current).toEqual({ code: "agent_error", message: "something broke", source: "agent" });
+  });
+
+  it.each([
+    ['{"code":"new_code","message":"Something new broke."}', "Something new broke."],
+    ['{"code":"model_unavailable"}', '{"code":"model_unavailable"}'],
+    ['["model_unavailable"]', '["model_unavailable"]'],
+  ])("reads the error attribute %s, which the protocol does not allow, as agent_error", (raw, message) => {
+    room.join("agent", ParticipantKind.AGENT, { [ATTR_ERROR]: raw });
+    const watch = watchAgentErrors(room.asEventRoom, (e) => seen.push(e));
+    expect(watch.current).toEqual({ code: "agent_error", message, source: "agent" });
   });
 });

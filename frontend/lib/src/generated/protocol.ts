@@ -1,0 +1,161 @@
+// Generated from worker/protocol.py by `python -m worker protocol types`. Do not edit.
+// Regenerate: make types (.venv/bin/python -m worker protocol types -o frontend/lib/src/generated/protocol.ts)
+
+/**
+ * The page protocol: what the worker and the page say to each other, besides audio and transcripts.
+ *
+ * One module, typed, so both sides agree: the TypeScript the page library uses is generated from it
+ * (`python -m worker protocol types`, into `frontend/lib/src/generated/protocol.ts`; `make test` fails
+ * when that file is stale).
+ *
+ *     agent → page
+ *       attributes of the agent participant   ATTR_ROLE, ATTR_ROLE_TITLE, ATTR_ERROR (JSON ErrorAttribute);
+ *                                             a page that joins late still sees them
+ *       text stream EVENTS_TOPIC              one JSON PageEvent per message
+ *       RPC DISCOVERY_METHOD                  the page answers a DiscoveryReply: the tools it implements
+ *       RPC <the role's frontend tools>       JSON arguments, JSON result (RPC_PAYLOAD_LIMIT both ways)
+ *     page → agent
+ *       text stream CHAT_TOPIC                typed chat from the session's user: at most MAX_CHAT_CHARS
+ *                                             characters, CHAT_BURST messages per CHAT_WINDOW_S seconds
+ *       RPC replies
+ *
+ * Transcripts use livekit-agents' standard `lk.transcription` streams and are not part of this module.
+ */
+
+// --- constants -----------------------------------------------------------------------------------
+
+/** Text-stream topic of the agent's events to the page. */
+export const EVENTS_TOPIC = "rolecall.events";
+
+/** Text-stream topic of typed chat (livekit-agents' standard one). */
+export const CHAT_TOPIC = "lk.chat";
+
+/** Agent attribute: the active role's name. */
+export const ATTR_ROLE = "rolecall.role";
+
+/** Agent attribute: the active role's title. */
+export const ATTR_ROLE_TITLE = "rolecall.role_title";
+
+/** Agent attribute: why the session cannot go on (JSON of an `ErrorAttribute`); absent while all is well. */
+export const ATTR_ERROR = "rolecall.error";
+
+/** RPC method the page registers to list the tools it implements (answered with a `DiscoveryReply`). */
+export const DISCOVERY_METHOD = "rolecall.tools";
+
+/** LiveKit's RPC request and response payload limit, in UTF-8 bytes. */
+export const RPC_PAYLOAD_LIMIT = 15_360;
+
+/** LiveKit's limit on RPC error messages, in UTF-8 bytes. */
+export const RPC_ERROR_MESSAGE_LIMIT = 256;
+
+/** LiveKit's limit on RPC method names, in UTF-8 bytes. */
+export const RPC_METHOD_LIMIT = 64;
+
+/** Longest typed message the agent takes, in characters. */
+export const MAX_CHAT_CHARS = 2000;
+
+export const CHAT_BURST = 5;
+
+/** The agent takes at most `CHAT_BURST` typed messages in any `CHAT_WINDOW_S` seconds. */
+export const CHAT_WINDOW_S = 10.0;
+
+/**
+ * How the worker asks the model for exact words (a role's `greeting: {say: ...}`); the simulator
+ * recognises it, as a real model complies with it.
+ */
+export const SAY_EXACTLY = "Say exactly this, and nothing else:";
+
+// --- literal types -------------------------------------------------------------------------------
+
+/**
+ * Why the agent cannot serve the session (ErrorEvent, ErrorAttribute):
+ * `bad_dispatch` the dispatch metadata is unusable; `unknown_role` no such role; `role_error` the role
+ * has no valid version or its variables are wrong; `model_unavailable` the model connection is lost for good.
+ */
+export type AgentErrorCode = "bad_dispatch" | "unknown_role" | "role_error" | "model_unavailable";
+/** Every {@link AgentErrorCode}, in declaration order. */
+export const AGENT_ERROR_CODE_VALUES = ["bad_dispatch", "unknown_role", "role_error", "model_unavailable"] as const satisfies readonly AgentErrorCode[];
+
+/** What the page library detects itself (never sent by the worker). */
+export type PageErrorCode = "agent_did_not_join" | "agent_left" | "session_limit";
+/** Every {@link PageErrorCode}, in declaration order. */
+export const PAGE_ERROR_CODE_VALUES = ["agent_did_not_join", "agent_left", "session_limit"] as const satisfies readonly PageErrorCode[];
+
+export type TimeLimit = "max_duration" | "idle";
+/** Every {@link TimeLimit}, in declaration order. */
+export const TIME_LIMIT_VALUES = ["max_duration", "idle"] as const satisfies readonly TimeLimit[];
+
+export type RefusalReason = "too_long" | "too_fast";
+/** Every {@link RefusalReason}, in declaration order. */
+export const REFUSAL_REASON_VALUES = ["too_long", "too_fast"] as const satisfies readonly RefusalReason[];
+
+/**
+ * Why a session ended (the report's `end_reason`): the model called `end_session`; a limit of the role
+ * (`max_duration`, `idle`, `budget`); the user did not come back within the grace period (`user_left`);
+ * the model connection was lost for good (`model_error`); the worker shut the job down (drain limit,
+ * exit: `worker_shutdown`); livekit-agents closed the session for a reason of its own (`session_closed`).
+ */
+export type EndReason = "end_session" | "max_duration" | "idle" | "budget" | "user_left" | "model_error" | "worker_shutdown" | "session_closed";
+/** Every {@link EndReason}, in declaration order. */
+export const END_REASON_VALUES = ["end_session", "max_duration", "idle", "budget", "user_left", "model_error", "worker_shutdown", "session_closed"] as const satisfies readonly EndReason[];
+
+// --- messages ------------------------------------------------------------------------------------
+
+/** The active role changed (the session started, or a handoff). */
+export interface RoleEvent {
+  readonly type: "role";
+  /** The role's name. */
+  readonly name: string;
+  /** The role's title, for display. */
+  readonly title: string;
+}
+
+/** The session cannot go on; the agent leaves. */
+export interface ErrorEvent {
+  readonly type: "error";
+  readonly code: AgentErrorCode;
+  /** For people; never server paths or the model provider's own words. */
+  readonly message: string;
+}
+
+/** The session reached a time limit of its role; the agent says goodbye and leaves. */
+export interface TimeLimitEvent {
+  readonly type: "session_limit";
+  readonly limit: TimeLimit;
+  /** The limit, in seconds. */
+  readonly limit_s: number;
+}
+
+/** The session reached its role's `max_cost_usd`; the agent says goodbye and leaves. */
+export interface BudgetLimitEvent {
+  readonly type: "session_limit";
+  readonly limit: "budget";
+  /** The budget, in US dollars. */
+  readonly limit_usd: number;
+}
+
+/** A typed message the agent did not take; the session goes on. */
+export interface InputRefusedEvent {
+  readonly type: "input_refused";
+  readonly reason: RefusalReason;
+  /** For people: what to do instead. */
+  readonly message: string;
+}
+
+/** Discriminated by `limit`. */
+export type SessionLimitEvent = TimeLimitEvent | BudgetLimitEvent;
+
+/** One message on EVENTS_TOPIC. Discriminated by `type`. */
+export type PageEvent = RoleEvent | ErrorEvent | SessionLimitEvent | InputRefusedEvent;
+
+/** The value of ATTR_ERROR (JSON). */
+export interface ErrorAttribute {
+  readonly code: AgentErrorCode;
+  readonly message: string;
+}
+
+/** The page's answer to DISCOVERY_METHOD. */
+export interface DiscoveryReply {
+  /** The RPC methods (tool names) this page implements. */
+  readonly tools: string[];
+}
