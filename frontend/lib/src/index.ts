@@ -55,8 +55,8 @@ export {
 export {
   AGENT_ERROR_CODE_VALUES,
   CHAT_BURST,
+  CHAT_REFILL_S,
   CHAT_TOPIC,
-  CHAT_WINDOW_S,
   MAX_CHAT_CHARS,
   PAGE_ERROR_CODE_VALUES,
   REFUSAL_REASON_VALUES,
@@ -94,8 +94,8 @@ export {
 
 /**
  * Send typed text to the agent, as the user's turn (the `lk.chat` text stream topic). The agent takes at
- * most `MAX_CHAT_CHARS` characters a message and `CHAT_BURST` messages in `CHAT_WINDOW_S` seconds; it
- * answers others with an `input_refused` event.
+ * most `MAX_CHAT_CHARS` characters a message by default, a burst of `CHAT_BURST` messages and then one
+ * every `CHAT_REFILL_S` seconds; it answers others with an `input_refused` event.
  */
 export async function sendChat(
   room: { localParticipant: { sendText(text: string, options: { topic: string }): Promise<unknown> } },

@@ -16,7 +16,8 @@
  *       RPC <the role's frontend tools>       JSON arguments, JSON result (RPC_PAYLOAD_LIMIT both ways)
  *     page → agent
  *       text stream CHAT_TOPIC                typed chat from the session's user: at most MAX_CHAT_CHARS
- *                                             characters, CHAT_BURST messages per CHAT_WINDOW_S seconds
+ *                                             characters (the worker's default), a burst of CHAT_BURST
+ *                                             messages, then one every CHAT_REFILL_S seconds
  *       RPC replies
  *
  * Transcripts use livekit-agents' standard `lk.transcription` streams and are not part of this module.
@@ -51,13 +52,14 @@ export const RPC_ERROR_MESSAGE_LIMIT = 256;
 /** LiveKit's limit on RPC method names, in UTF-8 bytes. */
 export const RPC_METHOD_LIMIT = 64;
 
-/** Longest typed message the agent takes, in characters. */
+/** Longest typed message the agent takes, in characters, by default (`ROLECALL_CHAT_MAX_CHARS`). */
 export const MAX_CHAT_CHARS = 2000;
 
-export const CHAT_BURST = 5;
+/** Typed messages the agent takes at once. */
+export const CHAT_BURST = 10;
 
-/** The agent takes at most `CHAT_BURST` typed messages in any `CHAT_WINDOW_S` seconds. */
-export const CHAT_WINDOW_S = 10.0;
+/** After a burst, the agent takes one more typed message every this many seconds. */
+export const CHAT_REFILL_S = 1.0;
 
 /**
  * How the worker asks the model for exact words (a role's `greeting: {say: ...}`); the simulator
@@ -76,28 +78,34 @@ export type AgentErrorCode = "bad_dispatch" | "unknown_role" | "role_error" | "m
 /** Every {@link AgentErrorCode}, in declaration order. */
 export const AGENT_ERROR_CODE_VALUES = ["bad_dispatch", "unknown_role", "role_error", "model_unavailable"] as const satisfies readonly AgentErrorCode[];
 
-/** What the page library detects itself (never sent by the worker). */
-export type PageErrorCode = "agent_did_not_join" | "agent_left" | "session_limit";
+/**
+ * What the page library reports itself (never sent by the worker): the agent did not join in time,
+ * it left, the session reached a limit, or the worker's error attribute was unreadable (`agent_error`).
+ */
+export type PageErrorCode = "agent_did_not_join" | "agent_left" | "session_limit" | "agent_error";
 /** Every {@link PageErrorCode}, in declaration order. */
-export const PAGE_ERROR_CODE_VALUES = ["agent_did_not_join", "agent_left", "session_limit"] as const satisfies readonly PageErrorCode[];
+export const PAGE_ERROR_CODE_VALUES = ["agent_did_not_join", "agent_left", "session_limit", "agent_error"] as const satisfies readonly PageErrorCode[];
 
+/** The role's time limits: the session's length (`max_duration_s`), the user's silence (`idle_timeout_s`). */
 export type TimeLimit = "max_duration" | "idle";
 /** Every {@link TimeLimit}, in declaration order. */
 export const TIME_LIMIT_VALUES = ["max_duration", "idle"] as const satisfies readonly TimeLimit[];
 
+/** Why a typed message was not taken: over the length limit, or over the rate. */
 export type RefusalReason = "too_long" | "too_fast";
 /** Every {@link RefusalReason}, in declaration order. */
 export const REFUSAL_REASON_VALUES = ["too_long", "too_fast"] as const satisfies readonly RefusalReason[];
 
 /**
  * Why a session ended (the report's `end_reason`): the model called `end_session`; a limit of the role
- * (`max_duration`, `idle`, `budget`); the user did not come back within the grace period (`user_left`);
- * the model connection was lost for good (`model_error`); the worker shut the job down (drain limit,
- * exit: `worker_shutdown`); livekit-agents closed the session for a reason of its own (`session_closed`).
+ * (`max_duration`, `idle`, `budget`); the user did not come back within the grace period (`user_left`),
+ * or never joined (`user_absent`); the model connection was lost for good (`model_error`); the worker
+ * shut the job down (drain limit, exit: `worker_shutdown`); livekit-agents closed the session for a reason
+ * of its own (`session_closed`).
  */
-export type EndReason = "end_session" | "max_duration" | "idle" | "budget" | "user_left" | "model_error" | "worker_shutdown" | "session_closed";
+export type EndReason = "end_session" | "max_duration" | "idle" | "budget" | "user_left" | "user_absent" | "model_error" | "worker_shutdown" | "session_closed";
 /** Every {@link EndReason}, in declaration order. */
-export const END_REASON_VALUES = ["end_session", "max_duration", "idle", "budget", "user_left", "model_error", "worker_shutdown", "session_closed"] as const satisfies readonly EndReason[];
+export const END_REASON_VALUES = ["end_session", "max_duration", "idle", "budget", "user_left", "user_absent", "model_error", "worker_shutdown", "session_closed"] as const satisfies readonly EndReason[];
 
 // --- messages ------------------------------------------------------------------------------------
 
@@ -142,7 +150,7 @@ export interface InputRefusedEvent {
   readonly message: string;
 }
 
-/** Discriminated by `limit`. */
+/** The session reached a limit of its role (a time limit or the budget); discriminated by `limit`. Discriminated by `limit`. */
 export type SessionLimitEvent = TimeLimitEvent | BudgetLimitEvent;
 
 /** One message on EVENTS_TOPIC. Discriminated by `type`. */
@@ -154,7 +162,7 @@ export interface ErrorAttribute {
   readonly message: string;
 }
 
-/** The page's answer to DISCOVERY_METHOD. */
+/** The page's answer to DISCOVERY_METHOD. Keys a newer page adds are ignored (forward compatible). */
 export interface DiscoveryReply {
   /** The RPC methods (tool names) this page implements. */
   readonly tools: string[];
