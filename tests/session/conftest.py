@@ -26,6 +26,9 @@ from tests.support.worker_process import WorkerProcess
 from worker.simulator import SimulatorConfig
 
 HTTP_SECRET = "test-http-signing-secret"
+CHAT_MAX_CHARS = 40_000
+"""`ROLECALL_CHAT_MAX_CHARS` of the test stacks: tests drive the simulator with typed `/call` commands,
+some with 16 KB of arguments."""
 
 
 @dataclass
@@ -144,8 +147,7 @@ def make_stack(
         "ROLECALL_ROLES_DIR": str(roles_dir),
         "ROLECALL_DISCONNECT_GRACE_S": "3",
         "ROLECALL_PARTICIPANT_TIMEOUT_S": "15",
-        # Tests drive the simulator with typed `/call` commands, some with 16 KB of arguments.
-        "ROLECALL_CHAT_MAX_CHARS": "40000",
+        "ROLECALL_CHAT_MAX_CHARS": str(CHAT_MAX_CHARS),
         "TOOL_TEST_HTTP_SECRET": HTTP_SECRET,  # role files may reference TOOL_* names (ROLECALL_TOOL_ENV)
         "ROLECALL_HTTP_PRIVATE_HOSTS": "127.0.0.1",  # the bench role's http tools post to the app on loopback
         "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{app.port}/hook",

@@ -19,10 +19,9 @@ import pytest
 from livekit import api
 from livekit.agents.voice.remote_session import RemoteSession
 
-from tests.session.conftest import Stack, make_stack
+from tests.session.conftest import CHAT_MAX_CHARS, Stack, make_stack
 from tests.support.livekit_server import LiveKitServer
 from tests.support.ui_participant import UIParticipant
-from worker.protocol import MAX_CHAT_CHARS
 from worker.web.sessions import user_grants
 
 pytestmark = pytest.mark.integration
@@ -109,11 +108,11 @@ async def test_a_user_gets_nothing_from_the_session_host(stack: Stack) -> None:
 async def test_an_over_long_typed_message_is_refused_and_the_session_goes_on(stack: Stack) -> None:
     ui = await join_as_user(stack)
     try:
-        await ui.say_text("x" * (MAX_CHAT_CHARS + 1))
+        await ui.say_text("x" * (CHAT_MAX_CHARS + 1))
         event = await ui.wait_for(
             lambda: next((e for e in ui.events if e.get("type") == "input_refused"), None), what="refusal"
         )
-        assert event["reason"] == "too_long" and str(MAX_CHAT_CHARS) in event["message"]
+        assert event["reason"] == "too_long" and str(CHAT_MAX_CHARS) in event["message"]
         await ui.say_text("what is on the menu")
         await ui.wait_for(lambda: "You said: what is on the menu" in ui.agent_text(), what="reply")
         await ui.say_text("/call end_session {}")

@@ -22,6 +22,7 @@ def test_defaults_and_required_values() -> None:
     # Off, and bound to loopback, unless the operator says otherwise.
     assert s.session_host_identity == ""
     assert s.health_host == "127.0.0.1"
+    assert s.chat_max_chars == 2000
 
 
 def test_the_session_host_is_never_given_to_a_user() -> None:
