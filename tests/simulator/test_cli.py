@@ -61,7 +61,7 @@ def test_bad_scenario_exits_with_a_message(tmp_path: Path, capsys: pytest.Captur
     bad.write_text("turns:\n  - sya: hi\n")
     args = parse("--scenario", str(bad))
     assert args.func(args) == 2
-    assert f"{bad}:2: turns.0.sya: unknown field" in capsys.readouterr().err
+    assert f"{bad}:2:5: turns.0.sya: unknown field" in capsys.readouterr().err
 
 
 @pytest.mark.integration

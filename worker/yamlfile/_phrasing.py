@@ -1,4 +1,4 @@
-"""Turn pydantic validation errors into `RoleValidationError`s that point at the YAML that caused them.
+"""Turn pydantic validation errors into `FileError`s that point at the YAML that caused them.
 
 pydantic's `loc` mixes data keys with union tags (`('tools', 2, 'http', 'url')`); we walk it along the
 data to recover the real path, look the node up in the document, and phrase the error as
@@ -11,15 +11,17 @@ import datetime
 import difflib
 import re
 import types
-from typing import Annotated, Any, Union, get_args, get_origin
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, PydanticCustomError
 
-from worker.roles._yaml import Document, Path, implicit_surprise, render_path
-from worker.roles.errors import RoleValidationError
+from worker.errors import FileError
+from worker.yamlfile._document import Document, Path, implicit_surprise, render_path
 
+_E = TypeVar("_E", bound=FileError)
 _MISSING = object()
 _EXPECTED = {
     "string_type": "text",
@@ -32,7 +34,13 @@ _EXPECTED = {
     "model_attributes_type": "a mapping",
     "list_type": "a list",
 }
-_DISCRIMINATED = {"kind": ("frontend", "http", "handoff", "builtin"), "type": ("server_vad", "semantic_vad")}
+HINTED_ERROR = "hinted"
+"""Error type of a validation error with a hint (`hinted`): its context carries `message` and `hint`."""
+
+
+def hinted(message: str, hint: str) -> PydanticCustomError:
+    """An error for a validator to raise, reported as `message (hint: hint)`."""
+    return PydanticCustomError(HINTED_ERROR, "{message}", {"message": message, "hint": hint})
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -65,8 +73,11 @@ def describe(value: Any, node: Any = None, *, text_expected: bool = True) -> str
     return type(value).__name__
 
 
-def clean_loc(loc: tuple[str | int, ...], data: Any) -> tuple[Path, bool, Any]:
-    """Drop union tags from `loc`; return (path, whether it names a key, the value found there)."""
+def clean_loc(loc: tuple[str | int, ...], data: Any, tags: tuple[str, ...]) -> tuple[Path, bool, Any]:
+    """Drop union tags from `loc`; return (path, whether it names a key, the value found there).
+
+    `tags` are the keys that discriminate tagged unions (`kind`): pydantic puts their value in `loc`.
+    """
     path: list[str | int] = []
     value = data
     is_key = False
@@ -77,8 +88,8 @@ def clean_loc(loc: tuple[str | int, ...], data: Any) -> tuple[Path, bool, Any]:
             is_key = True
             continue
         if isinstance(value, dict) and isinstance(elem, str):
-            tags = {value.get("kind"), value.get("type")} - {None}
-            if elem in tags and id(value) not in tag_used and (not last or elem not in value):
+            found = {value.get(tag) for tag in tags} - {None}
+            if elem in found and id(value) not in tag_used and (not last or elem not in value):
                 tag_used.add(id(value))
                 continue
             if elem in value:
@@ -103,15 +114,23 @@ def _unwrap(tp: Any) -> Any:
     return tp
 
 
+def _members(tp: Any) -> list[Any]:
+    """The members of a union (nested unions flattened, annotations removed); `[tp]` for other types."""
+    tp = _unwrap(tp)
+    if get_origin(tp) in (Union, types.UnionType):
+        return [member for arg in get_args(tp) for member in _members(arg)]
+    return [tp]
+
+
+def _models(tp: Any) -> list[type[BaseModel]]:
+    return [m for m in _members(tp) if isinstance(m, type) and issubclass(m, BaseModel)]
+
+
 def _model_for(tp: Any, value: Any) -> Any:
     """The BaseModel class `tp` stands for, given the data (resolving unions by their tag)."""
     tp = _unwrap(tp)
     if get_origin(tp) in (Union, types.UnionType):
-        models = [
-            _unwrap(a)
-            for a in get_args(tp)
-            if isinstance(_unwrap(a), type) and issubclass(_unwrap(a), BaseModel)
-        ]
+        models = _models(tp)
         for model in models:
             for key in ("kind", "type"):
                 field = model.model_fields.get(key)
@@ -171,15 +190,31 @@ class _Item:
         self.hint = hint
 
 
-def _phrase(err: ErrorDetails, path: Path, value: Any, root: type[BaseModel], data: Any) -> _Item:
+def _tag_values(root: type[BaseModel], path: Path, data: Any, key: str) -> list[str]:
+    """The values the tag `key` may take in the tagged union declared at `path`."""
+    tp, _ = type_at(root, path, data)
+    values: list[str] = []
+    for model in _models(tp):
+        field = model.model_fields.get(key)
+        values += [str(v) for v in get_args(field.annotation)] if field is not None else []
+    return values
+
+
+def _phrase(
+    err: ErrorDetails,
+    path: Path,
+    value: Any,
+    root: type[BaseModel],
+    data: Any,
+    expected_at: Mapping[Path, str],
+) -> _Item:
     kind = err["type"]
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     if kind in _EXPECTED:
-        if path == ("greeting",):
-            return _Item("text or a mapping with instructions or say")
-        return _Item(_EXPECTED[kind])
-    if kind == "instructions_type":
-        return _Item("text or a mapping {file: prompts/NAME.md}")
+        return _Item(expected_at.get(path, _EXPECTED[kind]))
+    if kind.endswith("_type") and err["msg"].startswith("expected "):
+        # A custom error type (a `Discriminator`'s) whose message already says what is expected.
+        return _Item(err["msg"].removeprefix("expected "))
     if kind == "literal_error":
         values = _literal_values(str(ctx.get("expected", "")))
         hint = did_you_mean(value, values) if isinstance(value, str) else ""
@@ -222,10 +257,9 @@ def _phrase(err: ErrorDetails, path: Path, value: Any, root: type[BaseModel], da
         return _Item("one of " + ", ".join(tags), hint=did_you_mean(tag, tags))
     if kind == "union_tag_not_found":
         key = str(ctx.get("discriminator", "")).strip("'")
-        return _Item(
-            message=f"missing required key {key!r} (one of {', '.join(_DISCRIMINATED.get(key, ()))})"
-        )
-    if kind == "hinted":  # models.HINTED_ERROR
+        choices = ", ".join(_tag_values(root, path, data, key))
+        return _Item(message=f"missing required key {key!r} (one of {choices})")
+    if kind == HINTED_ERROR:
         return _Item(message=str(ctx.get("message", err["msg"])), hint=str(ctx.get("hint", "")))
     message = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return _Item(message=message)
@@ -254,18 +288,29 @@ def _discriminator_path(err: ErrorDetails, path: Path, data: Any) -> Path:
 
 
 def validation_errors(
-    exc: ValidationError, doc: Document, root: type[BaseModel]
-) -> list[RoleValidationError]:
-    """One error per distinct path; union branches that failed at the same path are merged."""
+    exc: ValidationError,
+    doc: Document,
+    root: type[BaseModel],
+    *,
+    error: type[_E],
+    tags: tuple[str, ...] = (),
+    expected_at: Mapping[Path, str] | None = None,
+) -> list[_E]:
+    """`exc` (from validating `doc.data` as `root`) as `error`s: one per distinct path, sorted by position.
+
+    Union branches that failed at the same path are merged. `tags` are the keys of `root`'s tagged
+    unions (`kind`); `expected_at` words what a path expects where its type alone says too little
+    (`{("greeting",): "text or a mapping with instructions or say"}`).
+    """
     grouped: dict[tuple[Path, bool], list[tuple[ErrorDetails, _Item, Any]]] = {}
     for err in exc.errors(include_url=False):
-        path, is_key, value = clean_loc(tuple(err["loc"]), doc.data)
+        path, is_key, value = clean_loc(tuple(err["loc"]), doc.data, tags)
         path = _discriminator_path(err, path, doc.data)
         if err["type"] == "union_tag_invalid":
             value = _lookup(doc.data, path)
-        item = _phrase(err, path, value, root, doc.data)
+        item = _phrase(err, path, value, root, doc.data, expected_at or {})
         grouped.setdefault((path, is_key or err["type"] == "extra_forbidden"), []).append((err, item, value))
-    result: list[RoleValidationError] = []
+    result: list[_E] = []
     for (path, is_key), items in grouped.items():
         node_path = path[:-1] if items[0][0]["type"] in ("missing", "union_tag_not_found") and path else path
         if items[0][0]["type"] == "union_tag_not_found":
@@ -288,7 +333,7 @@ def validation_errors(
         else:
             message = "; ".join(dict.fromkeys(messages or expected))
         result.append(
-            RoleValidationError(
+            error(
                 message,
                 file=doc.file,
                 line=line,
