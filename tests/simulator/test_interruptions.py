@@ -267,9 +267,7 @@ async def test_every_error_sent_is_logged_with_its_client_event(
     await raw.until("error")
     await raw.send("{not json")
     await raw.until("error")
-    lines = [
-        r for r in caplog.records if r.name == "rolecall.simulator" and "sent error" in r.getMessage()
-    ]
+    lines = [r for r in caplog.records if r.name == "rolecall.simulator" and "sent error" in r.getMessage()]
     assert [r.levelno for r in lines] == [logging.WARNING] * 3
     first, second, third = (r.getMessage() for r in lines)
     assert "client event conversation.item.truncate (event_id 'evt_7')" in first
