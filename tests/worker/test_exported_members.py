@@ -14,7 +14,14 @@ import pytest
 
 pytestmark = pytest.mark.unit
 
-PACKAGES = ["worker.errors", "worker.evals", "worker.roles", "worker.simulator", "worker.web", "worker.yamlfile"]
+PACKAGES = [
+    "worker.errors",
+    "worker.evals",
+    "worker.roles",
+    "worker.simulator",
+    "worker.web",
+    "worker.yamlfile",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
