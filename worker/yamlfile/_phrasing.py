@@ -12,6 +12,7 @@ import difflib
 import re
 import types
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import annotated_types
@@ -126,44 +127,62 @@ def _models(tp: Any) -> list[type[BaseModel]]:
     return [m for m in _members(tp) if isinstance(m, type) and issubclass(m, BaseModel)]
 
 
-def _model_for(tp: Any, value: Any) -> Any:
-    """The BaseModel class `tp` stands for, given the data (resolving unions by their tag)."""
-    tp = _unwrap(tp)
-    if get_origin(tp) in (Union, types.UnionType):
-        models = _models(tp)
-        for model in models:
-            for key in ("kind", "type"):
-                field = model.model_fields.get(key)
-                if field and isinstance(value, dict) and value.get(key) in get_args(field.annotation):
-                    return model
-        return models[0] if len(models) == 1 else None
-    return tp
+@dataclass(frozen=True)
+class _Schema:
+    """The model the data was validated as, the data, and how the caller words it."""
 
+    root: type[BaseModel]
+    data: Any
+    tags: tuple[str, ...]
+    """The keys of `root`'s tagged unions (`kind`): pydantic puts their value in an error's `loc`."""
+    expected_at: Mapping[Path, str]
 
-def type_at(root: type[BaseModel], path: Path, data: Any) -> tuple[Any, list[Any]]:
-    """The declared type at `path` and the field's constraint metadata (for ranges and key suggestions)."""
-    tp: Any = root
-    value = data
-    metadata: list[Any] = []
-    for elem in path:
-        model = _model_for(tp, value)
-        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(elem, str):
-            field = model.model_fields.get(elem)
-            if field is None:
-                return None, []
-            tp, metadata = field.annotation, list(field.metadata)
-        else:
-            tp = _unwrap(tp)
-            origin, args = get_origin(tp), get_args(tp)
-            if origin is list and args:
-                tp = args[0]
-            elif origin is dict and len(args) == 2:
-                tp = args[1]
+    def model_for(self, tp: Any, value: Any) -> Any:
+        """The BaseModel class `tp` stands for, given the data (resolving unions by their tag)."""
+        tp = _unwrap(tp)
+        if get_origin(tp) in (Union, types.UnionType):
+            models = _models(tp)
+            for model in models:
+                for key in self.tags:
+                    field = model.model_fields.get(key)
+                    if field and isinstance(value, dict) and value.get(key) in get_args(field.annotation):
+                        return model
+            return models[0] if len(models) == 1 else None
+        return tp
+
+    def type_at(self, path: Path) -> tuple[Any, list[Any]]:
+        """The declared type at `path` and the field's constraint metadata (for ranges and key hints)."""
+        tp: Any = self.root
+        value = self.data
+        metadata: list[Any] = []
+        for elem in path:
+            model = self.model_for(tp, value)
+            if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(elem, str):
+                field = model.model_fields.get(elem)
+                if field is None:
+                    return None, []
+                tp, metadata = field.annotation, list(field.metadata)
             else:
-                return None, []
-            metadata = []
-        value = _child(value, elem)
-    return tp, metadata
+                tp = _unwrap(tp)
+                origin, args = get_origin(tp), get_args(tp)
+                if origin is list and args:
+                    tp = args[0]
+                elif origin is dict and len(args) == 2:
+                    tp = args[1]
+                else:
+                    return None, []
+                metadata = []
+            value = _child(value, elem)
+        return tp, metadata
+
+    def tag_values(self, path: Path, key: str) -> list[str]:
+        """The values the tag `key` may take in the tagged union declared at `path`."""
+        tp, _ = self.type_at(path)
+        values: list[str] = []
+        for model in _models(tp):
+            field = model.model_fields.get(key)
+            values += [str(v) for v in get_args(field.annotation)] if field is not None else []
+        return values
 
 
 def _bounds(metadata: list[Any]) -> tuple[Any, Any]:
@@ -190,28 +209,11 @@ class _Item:
         self.hint = hint
 
 
-def _tag_values(root: type[BaseModel], path: Path, data: Any, key: str) -> list[str]:
-    """The values the tag `key` may take in the tagged union declared at `path`."""
-    tp, _ = type_at(root, path, data)
-    values: list[str] = []
-    for model in _models(tp):
-        field = model.model_fields.get(key)
-        values += [str(v) for v in get_args(field.annotation)] if field is not None else []
-    return values
-
-
-def _phrase(
-    err: ErrorDetails,
-    path: Path,
-    value: Any,
-    root: type[BaseModel],
-    data: Any,
-    expected_at: Mapping[Path, str],
-) -> _Item:
+def _phrase(err: ErrorDetails, path: Path, value: Any, schema: _Schema) -> _Item:
     kind = err["type"]
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     if kind in _EXPECTED:
-        return _Item(expected_at.get(path, _EXPECTED[kind]))
+        return _Item(schema.expected_at.get(path, _EXPECTED[kind]))
     if kind.endswith("_type") and err["msg"].startswith("expected "):
         # A custom error type (a `Discriminator`'s) whose message already says what is expected.
         return _Item(err["msg"].removeprefix("expected "))
@@ -220,7 +222,7 @@ def _phrase(
         hint = did_you_mean(value, values) if isinstance(value, str) else ""
         return _Item(("one of " if len(values) > 1 else "") + ", ".join(values), hint=hint)
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        _, metadata = type_at(root, path, data)
+        _, metadata = schema.type_at(path)
         low, high = _bounds(metadata)
         if low is not None and high is not None:
             return _Item(f"a number from {low} to {high}")
@@ -244,8 +246,8 @@ def _phrase(
     if kind == "missing":
         return _Item(message=f"missing required key {path[-1]!r}")
     if kind == "extra_forbidden":
-        tp, _ = type_at(root, path[:-1], data)
-        model = _model_for(tp, _lookup(data, path[:-1]))
+        tp, _ = schema.type_at(path[:-1])
+        model = schema.model_for(tp, _lookup(schema.data, path[:-1]))
         allowed = list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
         hint = did_you_mean(str(path[-1]), allowed) or (
             "valid keys: " + ", ".join(allowed) if allowed else ""
@@ -257,7 +259,7 @@ def _phrase(
         return _Item("one of " + ", ".join(tags), hint=did_you_mean(tag, tags))
     if kind == "union_tag_not_found":
         key = str(ctx.get("discriminator", "")).strip("'")
-        choices = ", ".join(_tag_values(root, path, data, key))
+        choices = ", ".join(schema.tag_values(path, key))
         return _Item(message=f"missing required key {key!r} (one of {choices})")
     if kind == HINTED_ERROR:
         return _Item(message=str(ctx.get("message", err["msg"])), hint=str(ctx.get("hint", "")))
@@ -302,13 +304,14 @@ def validation_errors(
     unions (`kind`); `expected_at` words what a path expects where its type alone says too little
     (`{("greeting",): "text or a mapping with instructions or say"}`).
     """
+    schema = _Schema(root, doc.data, tags, expected_at or {})
     grouped: dict[tuple[Path, bool], list[tuple[ErrorDetails, _Item, Any]]] = {}
     for err in exc.errors(include_url=False):
         path, is_key, value = clean_loc(tuple(err["loc"]), doc.data, tags)
         path = _discriminator_path(err, path, doc.data)
         if err["type"] == "union_tag_invalid":
             value = _lookup(doc.data, path)
-        item = _phrase(err, path, value, root, doc.data, expected_at or {})
+        item = _phrase(err, path, value, schema)
         grouped.setdefault((path, is_key or err["type"] == "extra_forbidden"), []).append((err, item, value))
     result: list[_E] = []
     for (path, is_key), items in grouped.items():
