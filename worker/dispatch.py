@@ -10,8 +10,10 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from worker.errors import RoleCallError
 
-class DispatchError(Exception):
+
+class DispatchError(RoleCallError):
     """The dispatch metadata cannot be used; the message says why."""
 
 

@@ -3,7 +3,8 @@
 USD per million tokens, per model. The built-in table holds OpenAI's published list prices for the
 GA realtime models at the time of writing; prices change, so operators override them with
 ROLECALL_PRICES_FILE (YAML or JSON of the same shape). A model missing from the table gets no
-estimate (`None`), never a made-up one.
+estimate (`None`), never a made-up one. A YAML price file is read as safely as role files
+(`worker.yamlfile`), so its errors say `file:line:column`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from worker.errors import ConfigError, FileError
+from worker.yamlfile import Document, parse, read_text
 
 
 class Price(BaseModel):
@@ -58,8 +61,8 @@ BUILTIN_PRICES: dict[str, Price] = {
 }
 
 
-class PriceTableError(Exception):
-    """The price file cannot be read; the message names the file and the entry."""
+class PriceTableError(ConfigError, FileError):
+    """The price file cannot be used: `file:line:column: model.field: message` (no position for JSON)."""
 
 
 def load_prices(path: Path | None) -> dict[str, Price]:
@@ -67,20 +70,35 @@ def load_prices(path: Path | None) -> dict[str, Price]:
     table = dict(BUILTIN_PRICES)
     if path is None:
         return table
+    file = str(path)
+    doc: Document | None = None
     try:
-        text = path.read_text()
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise PriceTableError(f"{path}: cannot read price table: {exc}") from None
+        text = read_text(file, file, error=PriceTableError)
+        if path.suffix == ".json":
+            try:
+                raw = json.loads(text)
+            except json.JSONDecodeError as exc:
+                message = f"not valid JSON: {exc.msg}"
+                raise PriceTableError(message, file=file, line=exc.lineno, column=exc.colno) from None
+        else:
+            doc = parse(text, file, error=PriceTableError)
+            raw = doc.data
+    except (OSError, ValueError) as exc:  # a PriceTableError is neither
+        raise PriceTableError(f"cannot read price table: {exc}", file=file) from None
     if not isinstance(raw, Mapping):
-        raise PriceTableError(f"{path}: expected a mapping of model name to prices")
+        line, column = doc.position(()) if doc is not None and raw is not None else (None, None)
+        raise PriceTableError(
+            "expected a mapping of model name to prices", file=file, line=line, column=column
+        )
     for model, entry in raw.items():
         try:
             table[str(model)] = Price.model_validate(entry)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise PriceTableError(f"{path}: {model}.{where}: {first['msg']}") from None
+            loc = (str(model), *first["loc"])
+            line, column = doc.position(loc) if doc is not None else (None, None)
+            field = ".".join(str(p) for p in loc)
+            raise PriceTableError(first["msg"], file=file, line=line, column=column, field=field) from None
     return table
 
 

@@ -19,11 +19,13 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from worker.errors import ConfigError
+
 if typing.TYPE_CHECKING:
     from worker.roles.policy import RolePolicy
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigError):
     """One or more settings are missing or malformed; `problems` lists one line per setting."""
 
     def __init__(self, problems: list[str]) -> None:

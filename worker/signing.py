@@ -12,10 +12,12 @@ import hmac
 import re
 import time
 
+from worker.errors import RoleCallError
+
 SIGNATURE_HEADER = "X-RoleCall-Signature"
 
 
-class SignatureError(Exception):
+class SignatureError(RoleCallError):
     """A signature header is missing, malformed, stale or wrong."""
 
 

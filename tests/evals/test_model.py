@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from worker.errors import FileError, RoleCallError
 from worker.evals import EvalFileError, load_eval
 from worker.evals.model import eval_files
 
@@ -155,3 +156,21 @@ def test_an_unusable_clip_is_an_error_naming_the_turn(tmp_path: Path, content: b
     message = str(info.value)
     assert re.search(r":11:\d+: conversations\[0\]\.turns\[1\]\.audio: clips/yes.wav: ", message), message
     assert problem in message and "(expected a PCM16 mono WAV file)" in message
+
+
+def test_an_eval_file_error_is_a_file_error_located_at_its_first_problem(tmp_path: Path) -> None:
+    text = GOOD.replace("          - max_turns: 2\n", "          - max_turn: 2\n").replace("ui:", "iu:")
+    with pytest.raises(FileError) as info:
+        load_eval(write(tmp_path, text))
+    err = info.value
+    assert isinstance(err, EvalFileError) and isinstance(err, RoleCallError)
+    assert [type(e) for e in err.errors] == [FileError, FileError]  # an eval file is not a role
+    assert (err.file, err.line, err.column, err.field) == (err.errors[0].file, 1, 1, "iu")
+    assert str(err) == "\n".join(str(e) for e in err.errors)
+    assert "the evals directory" in str(_audio_error(tmp_path))
+
+
+def _audio_error(tmp_path: Path) -> EvalFileError:
+    with pytest.raises(EvalFileError) as info:
+        load_eval(write(tmp_path, GOOD.replace("clips/yes.wav", "/etc/passwd")))
+    return info.value

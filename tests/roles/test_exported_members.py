@@ -25,6 +25,8 @@ def test_all_exports_exist_and_are_public() -> None:
         "typescript",
         "policy",
         "regex",
+        "model_settings",
+        "tool_specs",
     }
     assert public - modules - exported == set()
 

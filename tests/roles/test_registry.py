@@ -73,7 +73,7 @@ def test_invalid_edit_keeps_last_valid_version(
     assert registry.get("a").title == "Good"
     write("a.yaml", role("a", "Bad", "model:\n  voice: nova\n"))
     _bump(path)
-    with caplog.at_level(logging.WARNING, logger="worker.roles"):
+    with caplog.at_level(logging.WARNING, logger="rolecall.roles"):
         assert registry.get("a").title == "Good"
     assert "role a is invalid (keeping the last valid version)" in caplog.text
     assert [str(e) for e in registry.current_errors("a")] == [

@@ -1,12 +1,12 @@
-"""The safe YAML layer: positions, and everything `yaml.safe_load` would accept but we refuse."""
+"""Role files are read by the safe YAML layer (`worker.yamlfile`): everything `yaml.safe_load` would accept
+but we refuse is a `RoleSyntaxError` line naming the file, line and column."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.roles.conftest import Check
-from worker.roles._yaml import MAX_ALIASES, parse
-from worker.roles.errors import RoleSyntaxError
+from worker.yamlfile import MAX_ALIASES
 
 pytestmark = pytest.mark.unit
 
@@ -137,26 +137,3 @@ def test_not_utf8(check: Check) -> None:
     assert check(b"name: a\ntitle: \xff\n") == [
         "roles/a.yaml:2:8: not UTF-8 text (byte 0xff) (hint: save the file as UTF-8)"
     ]
-
-
-def test_positions_are_recorded_for_values_and_keys() -> None:
-    doc = parse("a:\n  b: [1, {c: x}]\n", "f.yaml")
-    assert doc.data == {"a": {"b": [1, {"c": "x"}]}}
-    assert doc.position(("a", "b", 1, "c")) == (2, 14)
-    assert doc.position(("a", "b"), key=True) == (2, 3)
-    assert doc.position(("a", "missing")) == (2, 3)  # falls back to the parent mapping
-
-
-def test_plain_values_keep_their_yaml_types() -> None:
-    doc = parse("s: '012'\ni: 12\nf: 1.5\nb: true\nn: null\nd: 2024-01-01\n", "f.yaml")
-    assert doc.data["s"] == "012"
-    assert [type(doc.data[k]).__name__ for k in "ifbnd"] == ["int", "float", "bool", "NoneType", "date"]
-
-
-def test_a_few_aliases_are_fine() -> None:
-    assert parse("a: &x [1, 2]\nb: *x\n", "f.yaml").data == {"a": [1, 2], "b": [1, 2]}
-
-
-def test_recursive_alias_is_rejected() -> None:
-    with pytest.raises(RoleSyntaxError, match="nested more than 64 levels deep"):
-        parse("a: &a [*a]\n", "f.yaml")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import re
 import signal
 import sys
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 from openai import AsyncOpenAI
 
-from worker.simulator import SimulatorConfig
-from worker.simulator.cli import config_from_args, register
+from worker.simulator import Faults, SimulatorConfig
+from worker.simulator.cli import config_from_args, fault_options, register
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,12 +57,29 @@ def test_every_knob_has_a_flag() -> None:
 
 
 @pytest.mark.unit
+def test_the_fault_flags_are_the_faults_fields_documented_in_the_readme() -> None:
+    """The flags are generated from `Faults`: one per field, its help the field's docstring."""
+    options = fault_options()
+    assert [o.field for o in options] == [f.name for f in dataclasses.fields(Faults)]
+    by_field = {o.field: o for o in options}
+    assert by_field["error_after_responses"].flag == "--error-after"
+    assert (
+        by_field["connect_delay"].argparse["help"]
+        == "Seconds to wait before accepting a WebSocket handshake."
+    )
+    readme = (REPO / "README.md").read_text()
+    for o in options:
+        metavar = o.argparse.get("metavar")
+        assert f"| `{o.flag}{' ' + metavar if metavar else ''}` | `{o.field}` |" in readme
+
+
+@pytest.mark.unit
 def test_bad_scenario_exits_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("turns:\n  - sya: hi\n")
     args = parse("--scenario", str(bad))
     assert args.func(args) == 2
-    assert f"{bad}:2: turns.0.sya: unknown field" in capsys.readouterr().err
+    assert f"{bad}:2:5: turns.0.sya: unknown field" in capsys.readouterr().err
 
 
 @pytest.mark.integration

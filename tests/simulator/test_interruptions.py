@@ -259,7 +259,7 @@ async def test_truncate_refusals_read_like_the_service(raw: RawClient, sim: Simu
 async def test_every_error_sent_is_logged_with_its_client_event(
     raw: RawClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="worker.simulator")
+    caplog.set_level(logging.WARNING, logger="rolecall.simulator")
     await raw.send(truncate("nope", 10, event_id="evt_7"))
     await raw.until("error")
     huge_type = "x" * 100_000
@@ -267,9 +267,7 @@ async def test_every_error_sent_is_logged_with_its_client_event(
     await raw.until("error")
     await raw.send("{not json")
     await raw.until("error")
-    lines = [
-        r for r in caplog.records if r.name == "worker.simulator.server" and "sent error" in r.getMessage()
-    ]
+    lines = [r for r in caplog.records if r.name == "rolecall.simulator" and "sent error" in r.getMessage()]
     assert [r.levelno for r in lines] == [logging.WARNING] * 3
     first, second, third = (r.getMessage() for r in lines)
     assert "client event conversation.item.truncate (event_id 'evt_7')" in first

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from worker.errors import FileError
 from worker.simulator.replies import DEFAULT_GREETING, Planner, Reply, ToolCall, ToolOutput
 from worker.simulator.scenario import Scenario, ScenarioError
 
@@ -50,27 +51,38 @@ def test_parse() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "line", "field", "fragment"),
+    ("text", "line", "column", "field", "fragment"),
     [
-        ("turns:\n  - say: hi\n    sya: typo\n", 3, "turns.0.sya", "unknown field"),
-        ("turns:\n  - say: hi\n  - transcript: only\n", 3, "turns.1", "needs `say`, `calls` or both"),
-        ("turns:\n  - match: '('\n    say: x\n", 2, "turns.0.match", "regular expression"),
-        ("turns:\n  - say: x\n    calls:\n      - name: 'no spaces'\n", 4, "turns.0.calls.0.name", "pattern"),
-        ("greeting: [1, 2]\n", 1, "greeting", "string"),
-        ("turns: [\n", None, None, "invalid YAML"),
-        ("- just a list\n", 1, None, "top level"),
+        ("turns:\n  - say: hi\n    sya: typo\n", 3, 5, "turns.0.sya", "unknown field"),
+        ("turns:\n  - say: hi\n  - transcript: only\n", 3, 5, "turns.1", "needs `say`, `calls` or both"),
+        ("turns:\n  - match: '('\n    say: x\n", 2, 12, "turns.0.match", "regular expression"),
+        (
+            "turns:\n  - say: x\n    calls:\n      - name: 'no spaces'\n",
+            4,
+            15,
+            "turns.0.calls.0.name",
+            "pattern",
+        ),
+        ("greeting: [1, 2]\n", 1, 11, "greeting", "string"),
+        ("turns: [\n", 2, 1, "", "not valid YAML"),
+        ("turns: [a, a]\nturns: []\n", 2, 1, "", "duplicate key 'turns'"),
+        ("- just a list\n", 1, 1, "", "top level"),
     ],
 )
-def test_errors_name_file_line_and_field(
-    text: str, line: int | None, field: str | None, fragment: str
+def test_errors_name_file_line_column_and_field(
+    text: str, line: int, column: int, field: str, fragment: str
 ) -> None:
     err = error_of(text)
     assert err.file == "s.yaml"
     assert err.field == field
     assert fragment in str(err)
-    if line is not None:
-        assert err.line == line
-        assert str(err).startswith(f"s.yaml:{line}: ")
+    assert (err.line, err.column) == (line, column)
+    assert str(err).startswith(f"s.yaml:{line}:{column}: ")
+
+
+def test_a_scenario_error_is_a_file_error() -> None:
+    err = error_of("turns: 1\n")
+    assert isinstance(err, FileError) and isinstance(err, ValueError)
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ def test_app_url_and_price_table_are_checked_at_start_up(tmp_path: Path) -> None
     assert (
         problems[0] == "ROLECALL_APP_URL=web:8080: expected an http:// or https:// URL like http://web:8080"
     )
-    assert problems[1].startswith(f"ROLECALL_PRICES_FILE: {bad_prices}: gpt-realtime.text_in: ")
+    assert problems[1].startswith(f"ROLECALL_PRICES_FILE: {bad_prices}:1:25: gpt-realtime.text_in: ")
     missing = tmp_path / "nowhere.yaml"
     with pytest.raises(
         SettingsError, match=r"ROLECALL_PRICES_FILE: .*nowhere\.yaml: cannot read price table"

@@ -11,8 +11,9 @@
                 example: {query: "quick pasta"}    # what the offline simulator sends
               - reply_contains: [carbonara]
 
-Read like role files: safe YAML (duplicate keys, tags and YAML 1.1 surprises refused), pydantic models
-that forbid unknown keys, and every error naming the file, line, column and field (`EvalFileError`).
+Read like role files (`worker.yamlfile`): safe YAML (duplicate keys, tags and YAML 1.1 surprises
+refused), pydantic models that forbid unknown keys, and every error naming the file, line, column and
+field (`EvalFileError`).
 """
 
 from __future__ import annotations
@@ -20,22 +21,24 @@ from __future__ import annotations
 import os
 import re
 import struct
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from worker.errors import FileError
 from worker.evals.matching import shown
-from worker.roles._files import ROLE_SUFFIX, display_path, inside, list_named, read_text
-from worker.roles._report import validation_errors
-from worker.roles._yaml import Document, parse
-from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
 from worker.roles.models import ROLE_NAME, TOOL_NAME
+from worker.yamlfile import Document, display_path, inside, list_named, parse, read_text, validation_errors
 
 MAX_CLIP_BYTES = 50_000_000
 """Audio turns are short utterances; a bigger file is a mistake (about 17 minutes at 24 kHz)."""
 
 EVALS_DIR = "evals"
 """Where eval files live, under the roles directory."""
+EVAL_SUFFIX = ".yaml"
+ROOT_NAME = "the evals directory"
+"""How path errors name the folder of the eval file (audio clips must stay inside it)."""
 
 KINDS = ("tool", "no_tool", "handoff", "reply_contains", "reply_excludes", "max_turns")
 """The expectation kinds; each expectation names exactly one."""
@@ -43,12 +46,23 @@ KINDS = ("tool", "no_tool", "handoff", "reply_contains", "reply_excludes", "max_
 JsonValue = Any
 
 
-class EvalFileError(Exception):
-    """An eval file that cannot be used; `errors` are `RoleError`s (file:line:column: field: message)."""
+class EvalFileError(FileError):
+    """An eval file that cannot be used; `errors` holds every problem (`FileError`s, one per line of
+    `str()`), and the error itself is located where the first one is."""
 
-    def __init__(self, errors: list[RoleError]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+    def __init__(self, errors: Sequence[FileError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0] if self.errors else FileError("")
+        super().__init__(
+            "\n".join(str(e) for e in self.errors),
+            file=first.file,
+            line=first.line,
+            column=first.column,
+            field=first.field,
+        )
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class _Model(BaseModel):
@@ -218,12 +232,12 @@ class LoadedEval:
 
     def audio_path(self, relative: str) -> str:
         """The absolute path of an audio clip (checked inside roles/evals/ when loading)."""
-        return inside(self.evals_dir, relative)
+        return inside(self.evals_dir, relative, root_name=ROOT_NAME)
 
 
 def eval_files(roles_dir: str) -> dict[str, str]:
     """`{stem: path}` of every `roles/evals/*.yaml`."""
-    return list_named(os.path.join(roles_dir, EVALS_DIR))[0]
+    return list_named(os.path.join(roles_dir, EVALS_DIR), EVAL_SUFFIX, ROLE_NAME)[0]
 
 
 def load_eval(path: str) -> LoadedEval:
@@ -232,21 +246,21 @@ def load_eval(path: str) -> LoadedEval:
     evals_dir = os.path.dirname(os.path.abspath(path))
     try:
         doc = parse(read_text(path, display), display)
-    except RoleError as exc:
+    except FileError as exc:
         raise EvalFileError([exc]) from None
     except OSError as exc:
         raise EvalFileError(
-            [RoleSyntaxError(f"cannot read the file: {exc.strerror or exc}", file=display, line=1, column=1)]
+            [FileError(f"cannot read the file: {exc.strerror or exc}", file=display, line=1, column=1)]
         ) from None
     if not isinstance(doc.data, dict):
         found = "nothing" if doc.data is None else "a list" if isinstance(doc.data, list) else "a value"
         message = f"expected a mapping with role and conversations at the top level, found {found}"
-        raise EvalFileError([RoleSyntaxError(message, file=display, line=1, column=1)])
+        raise EvalFileError([FileError(message, file=display, line=1, column=1)])
     try:
         spec = EvalFile.model_validate(doc.data)
     except ValidationError as exc:
-        raise EvalFileError(list(validation_errors(exc, doc, EvalFile))) from None
-    errors: list[RoleError] = []
+        raise EvalFileError(validation_errors(exc, doc, EvalFile, error=FileError)) from None
+    errors: list[FileError] = []
     for ci, conversation in enumerate(spec.conversations):
         for ti, turn in enumerate(conversation.turns):
             if turn.audio is None:
@@ -255,11 +269,11 @@ def load_eval(path: str) -> LoadedEval:
             line, column = doc.position(where)
             field = f"conversations[{ci}].turns[{ti}].audio"
             try:
-                full = inside(evals_dir, turn.audio)
+                full = inside(evals_dir, turn.audio, root_name=ROOT_NAME)
             except ValueError as exc:
                 errors.append(
-                    RoleValidationError(
-                        str(exc).replace("roles directory", "evals directory"),
+                    FileError(
+                        str(exc),
                         file=display,
                         line=line,
                         column=column,
@@ -269,7 +283,7 @@ def load_eval(path: str) -> LoadedEval:
                 continue
             if not os.path.isfile(full):
                 errors.append(
-                    RoleValidationError(
+                    FileError(
                         f"audio file not found: {turn.audio}",
                         file=display,
                         line=line,
@@ -281,7 +295,7 @@ def load_eval(path: str) -> LoadedEval:
             problem = _clip_problem(full)
             if problem:
                 errors.append(
-                    RoleValidationError(
+                    FileError(
                         f"{turn.audio}: {problem} (expected a PCM16 mono WAV file)",
                         file=display,
                         line=line,
@@ -291,7 +305,7 @@ def load_eval(path: str) -> LoadedEval:
                 )
     if errors:
         raise EvalFileError(errors)
-    stem = os.path.basename(path).removesuffix(ROLE_SUFFIX)
+    stem = os.path.basename(path).removesuffix(EVAL_SUFFIX)
     return LoadedEval(spec, file=display, role=spec.role or stem, evals_dir=evals_dir, doc=doc)
 
 

@@ -16,10 +16,10 @@ from typing import Any
 from worker.evals.matching import words_present
 from worker.evals.model import Conversation, Expect
 from worker.roles import HandoffTool, Role, RoleError, RoleRegistry, UnknownRoleError
-from worker.roles._report import did_you_mean
 from worker.simulator import Scenario
 from worker.simulator.scenario import Step, ToolCallSpec
 from worker.simulator.scenario import Turn as SimTurn
+from worker.yamlfile import did_you_mean
 
 _PLAIN_REPLIES = ("Sure.", "Okay.", "Right.", "Got it.", "Understood.")
 

@@ -6,7 +6,8 @@
     role = registry.get("cooking-guide")      # latest valid version; raises RoleError subclasses
     rendered = role.render({"user_name": "Ana"})
 
-Errors are a small hierarchy rooted at `RoleError` (see `worker.roles.errors`).
+Errors are a small hierarchy rooted at `RoleError` (see `worker.roles.errors`), one branch of the
+package's tree (`worker.errors`).
 """
 
 from worker.roles.errors import (

@@ -28,7 +28,7 @@ import pydantic
 
 from worker.roles.models import Role
 
-logger = logging.getLogger("worker.roles")
+logger = logging.getLogger("rolecall.roles")
 
 FORMAT = 1
 

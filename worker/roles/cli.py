@@ -7,11 +7,11 @@ import os
 import sys
 from typing import Any
 
-from worker.roles._files import display_path
 from worker.roles.loader import check_dir
 from worker.roles.policy import RolePolicy
 from worker.roles.registry import ROLES_DIR_ENV, default_roles_dir
 from worker.roles.schema import schema_text
+from worker.yamlfile import display_path
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:

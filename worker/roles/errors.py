@@ -1,8 +1,8 @@
 """Errors raised while loading, looking up and rendering roles.
 
-Nothing but a `RoleError` leaves this package, whatever the input::
+Nothing but a `RoleError` leaves loading, lookup and rendering, whatever the input::
 
-    RoleError                 base: file, line, column, field, message, hint; str() is the user-facing line
+    RoleError                 a FileError (file, line, column, field, message, hint); str() is what users read
     ├── RoleSyntaxError       the file cannot be read as safe YAML (size, encoding, syntax, duplicate key,
     │                         tag, alias, YAML 1.1 number surprise)
     ├── RoleValidationError   a value is wrong (models, tool parameters, prompt files, fragments, templates,
@@ -10,61 +10,22 @@ Nothing but a `RoleError` leaves this package, whatever the input::
     ├── UnknownRoleError      a lookup named a role that does not exist; lists the valid names
     ├── InvalidRoleError      a lookup named a role that has no valid version; carries every error
     └── RoleRenderError       run-time variables were rejected (unknown name, bad type, too long)
+
+The package-wide tree, of which this is one branch, is drawn in `worker.errors`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
+
+from worker.errors import FileError
 
 
-class RoleError(Exception):
+class RoleError(FileError):
     """A problem with a role, located as precisely as we know (`line`/`column` are 1-based)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str = "",
-        line: int | None = None,
-        column: int | None = None,
-        field: str = "",
-        hint: str = "",
-    ) -> None:
-        super().__init__(message)
-        self.file = file
-        self.line = line
-        self.column = column
-        self.field = field
-        self.message = message
-        self.hint = hint
-
-    @property
-    def location(self) -> str:
-        """`file:line:column`, or as much of it as is known."""
-        parts = [self.file or "<role>"]
-        if self.line is not None:
-            parts.append(str(self.line))
-            if self.column is not None:
-                parts.append(str(self.column))
-        return ":".join(parts)
-
-    def __str__(self) -> str:
-        text = f"{self.location}: "
-        if self.field:
-            text += f"{self.field}: "
-        text += self.message
-        if self.hint:
-            text += f" (hint: {self.hint})"
-        return text
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self)!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and str(other) == str(self)
-
-    def __hash__(self) -> int:
-        return hash((type(self), str(self)))
+    unnamed: ClassVar[str] = "<role>"
 
 
 class RoleSyntaxError(RoleError):

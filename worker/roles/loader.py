@@ -5,24 +5,34 @@ check tool parameters, handoff targets and template variables, and collect every
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from yaml.nodes import ScalarNode
 
-from worker.roles import parameters, template
-from worker.roles._files import ROLE_SUFFIX, display_path, inside, list_named, read_text
-from worker.roles._report import did_you_mean, validation_errors
-from worker.roles._yaml import Document, Path, implicit_surprise, parse, render_path
+from worker.roles import parameters
+from worker.roles._files import ROLE_SUFFIX, inside, list_named, read_text
+from worker.roles._texts import Text, scalar_locator, template_errors, text_locator
 from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
 from worker.roles.models import FragmentFile, HandoffTool, PromptFile, Role, RoleFile
 from worker.roles.policy import RolePolicy
+from worker.yamlfile import (
+    Document,
+    Path,
+    did_you_mean,
+    display_path,
+    implicit_surprise,
+    parse,
+    render_path,
+    validation_errors,
+)
 
 _M = TypeVar("_M", bound=BaseModel)
-Locator = Callable[[int], tuple[int, int]]
 ToolModel = Any  # FrontendTool | HttpTool | HandoffTool | BuiltinTool
+_UNION_TAGS = ("kind", "type")
+"""The keys of the role format's tagged unions (tool `kind`, turn detection `type`)."""
+_EXPECTED: dict[Path, str] = {("greeting",): "text or a mapping with instructions or say"}
+"""What a path expects, where its type alone says too little (a greeting is also a plain string)."""
 
 
 @dataclass
@@ -37,20 +47,10 @@ class LoadResult:
 
 
 @dataclass
-class _Text:
-    """Instruction text and how to point at a character in it."""
-
-    text: str
-    file: str
-    field: str
-    locate: Locator
-
-
-@dataclass
 class _Fragment:
     model: FragmentFile | None
     doc: Document | None
-    texts: list[_Text]
+    texts: list[Text]
     errors: list[RoleError]
     dependencies: list[str]
 
@@ -60,37 +60,6 @@ def _at(doc: Document, path: Path, message: str, hint: str = "", *, key: bool = 
     return RoleValidationError(
         message, file=doc.file, line=line, column=column, field=render_path(path), hint=hint
     )
-
-
-def _scalar_locator(doc: Document, path: Path) -> Locator:
-    """Map a character offset inside a string value to its line and column in the YAML source."""
-    node = doc.node(path)
-    line, column = doc.position(path)
-    if not isinstance(node, ScalarNode):
-        return lambda offset: (line, column)
-    value: str = node.value
-
-    def locate(offset: int) -> tuple[int, int]:
-        index = value.count("\n", 0, offset)
-        in_line = offset - (value.rfind("\n", 0, offset) + 1)
-        if node.style == "|":
-            source_index = line + index  # content starts on the line after the `|`
-            if source_index < len(doc.lines):
-                source = doc.lines[source_index]
-                content = value.split("\n")[index]
-                return source_index + 1, len(source) - len(content) + in_line + 1
-        if index == 0 and node.style in (None, "'", '"'):
-            return line, column + in_line + (0 if node.style is None else 1)
-        return line, column
-
-    return locate
-
-
-def _text_locator(text: str) -> Locator:
-    def locate(offset: int) -> tuple[int, int]:
-        return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-    return locate
 
 
 class RoleLoader:
@@ -148,7 +117,7 @@ class RoleLoader:
                 _at(doc, ("name",), f"name {role_file.name!r} must equal the file name {stem!r}", hint)
             )
 
-        texts: list[_Text] = []
+        texts: list[Text] = []
         own = self._instructions(role_file.instructions, doc, ("instructions",), errors, deps)
         if own is not None:
             texts.append(own)
@@ -178,7 +147,7 @@ class RoleLoader:
         errors.extend(self._tool_errors(role_file.name, tools, deps))
         greeting_texts = self._greeting_texts(role_file, doc)
         for text in [*texts, *greeting_texts]:
-            errors.extend(self._template_errors(text, role_file, display))
+            errors.extend(template_errors(text, role_file.variables, display))
         if errors:
             errors.sort(key=lambda e: (e.file != display, e.file, e.line or 0, e.column or 0))
             return LoadResult(display, None, errors, tuple(dict.fromkeys(deps)))
@@ -200,7 +169,7 @@ class RoleLoader:
     # -------------------------------------------------------------------------------------- pieces
 
     def _parse(self, path: str, display: str, *, what: str) -> Document:
-        doc = parse(read_text(path, display), display)
+        doc = parse(read_text(path, display), display, error=RoleSyntaxError)
         if doc.data is None:
             expected = (
                 "name, title, description and instructions" if what == "role" else "instructions or tools"
@@ -222,7 +191,11 @@ class RoleLoader:
         try:  # the policy's checks run inside the models' validators, located like any other error
             return model.model_validate(doc.data, context={"policy": self.policy})
         except ValidationError as exc:
-            errors.extend(validation_errors(exc, doc, model))
+            errors.extend(
+                validation_errors(
+                    exc, doc, model, error=RoleValidationError, tags=_UNION_TAGS, expected_at=_EXPECTED
+                )
+            )
             return None
 
     @staticmethod
@@ -254,11 +227,11 @@ class RoleLoader:
         path: Path,
         errors: list[RoleError],
         deps: list[str],
-    ) -> _Text | None:
+    ) -> Text | None:
         if value is None:
             return None
         if isinstance(value, str):
-            return _Text(value, doc.file, render_path(path), _scalar_locator(doc, path))
+            return Text(value, doc.file, render_path(path), scalar_locator(doc, path))
         file_path = (*path, "file")
         try:
             full = inside(self.roles_dir, value.file)
@@ -279,7 +252,7 @@ class RoleLoader:
         except RoleError as exc:
             errors.append(exc)
             return None
-        return _Text(text, prompt_display, render_path(path), _text_locator(text))
+        return Text(text, prompt_display, render_path(path), text_locator(text))
 
     def _fragment(self, name: str, path: str) -> _Fragment:
         if name in self._fragments:
@@ -287,7 +260,7 @@ class RoleLoader:
         display = display_path(path)
         errors: list[RoleError] = []
         deps = [path]
-        texts: list[_Text] = []
+        texts: list[Text] = []
         doc: Document | None = None
         model: FragmentFile | None = None
         try:
@@ -338,45 +311,14 @@ class RoleLoader:
         return errors
 
     @staticmethod
-    def _greeting_texts(role_file: RoleFile, doc: Document) -> list[_Text]:
+    def _greeting_texts(role_file: RoleFile, doc: Document) -> list[Text]:
         greeting = role_file.greeting
         if greeting is None:
             return []
         key = "instructions" if greeting.instructions is not None else "say"
         text = greeting.instructions if greeting.instructions is not None else greeting.say
         path: Path = ("greeting", key) if doc.node(("greeting", key)) is not None else ("greeting",)
-        return [_Text(text or "", doc.file, render_path(path), _scalar_locator(doc, path))]
-
-    @staticmethod
-    def _template_errors(text: _Text, role_file: RoleFile, display: str) -> list[RoleError]:
-        errors: list[RoleError] = []
-        placeholders, problems = template.scan(text.text)
-        declared = list(role_file.variables)
-        for problem in problems:
-            line, column = text.locate(problem.offset)
-            errors.append(
-                RoleValidationError(
-                    problem.message, file=text.file, line=line, column=column, field=text.field
-                )
-            )
-        for placeholder in placeholders:
-            if placeholder.name in role_file.variables:
-                continue
-            line, column = text.locate(placeholder.offset)
-            hint = did_you_mean(placeholder.name, declared)
-            listed = ", ".join(declared) if declared else "none"
-            hint = (hint + " " if hint else "") + f"variables declared in {display}: {listed}"
-            errors.append(
-                RoleValidationError(
-                    f"unknown variable {placeholder.name!r}",
-                    file=text.file,
-                    line=line,
-                    column=column,
-                    field=text.field,
-                    hint=hint,
-                )
-            )
-        return errors
+        return [Text(text or "", doc.file, render_path(path), scalar_locator(doc, path))]
 
     # -------------------------------------------------------------------------------------- fragments
 

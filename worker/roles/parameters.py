@@ -14,7 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from worker.roles import regex
-from worker.roles._report import did_you_mean
+from worker.yamlfile import did_you_mean
 
 SUPPORTED_KEYWORDS = (
     "type",

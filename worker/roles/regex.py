@@ -15,13 +15,15 @@ from typing import Any, Protocol, cast
 
 import re2
 
+from worker.errors import RoleCallError
+
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # RE2 would print every refused pattern to stderr; we report it ourselves
 _CACHE_SIZE = 512
 
 
-class RegexError(ValueError):
-    """RE2 cannot compile the pattern; the text says why."""
+class RegexError(RoleCallError, ValueError):
+    """RE2 cannot compile the pattern; the text says why. Also a `ValueError` (a bad value)."""
 
 
 class Pattern(Protocol):

@@ -32,7 +32,7 @@ from worker.roles.loader import RoleLoader, check_dir
 from worker.roles.models import ROLE_NAME, Role
 from worker.roles.policy import RolePolicy
 
-logger = logging.getLogger("worker.roles")
+logger = logging.getLogger("rolecall.roles")
 
 ROLES_DIR_ENV = "ROLECALL_ROLES_DIR"
 """Environment variable naming the roles directory (default `roles`)."""

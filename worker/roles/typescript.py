@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from worker.errors import RoleCallError
 from worker.roles.errors import RoleError
 from worker.roles.loader import check_dir
 from worker.roles.models import FrontendTool, Role
@@ -46,7 +47,7 @@ _CONSTRAINTS = (
 )
 
 
-class TypesError(Exception):
+class TypesError(RoleCallError):
     """The role files are invalid, so no types are generated; `errors` lists every problem."""
 
     def __init__(self, errors: Sequence[RoleError]) -> None:

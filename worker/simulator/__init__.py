@@ -7,10 +7,12 @@
         RealtimeModel(base_url=sim.base_url, api_key="sim")
 
 Modules: `events` (protocol vocabulary and validation), `session` (one connection's state
-machine), `response` (streaming one response), `replies` (what the model answers), `commands`
-(/call, /say), `scenario` (scenario files), `speech` (reply audio), `vad` (server VAD),
-`truncation` (assistant audio as sent, and cutting it), `faults` (latency and fault knobs),
-`records` (what is kept of the events), `server` (WebSocket server and in-process API), `cli`.
+machine), `session_config` (the session object: defaults, `session.update`), `conversation` (the
+items and `conversation.item.*`), `input_audio` (the input buffer and its VAD), `response` (streaming
+one response), `replies` (what the model answers), `commands` (/call, /say), `scenario` (scenario
+files), `speech` (reply audio), `vad` (server VAD), `truncation` (assistant audio as sent, and
+cutting it), `faults` (latency and fault knobs), `records` (what is kept of the events), `server`
+(WebSocket server and in-process API), `cli`.
 """
 
 from worker.simulator.faults import ERROR_KINDS, ErrorKind, Faults

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import contextlib
+import dataclasses
+import inspect
+import itertools
 import logging
+import re
 import signal
 import sys
+import textwrap
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from worker.simulator.faults import ERROR_KINDS, Faults
+from worker.simulator.faults import Faults
 from worker.simulator.scenario import Scenario, ScenarioError
 from worker.simulator.server import Simulator, SimulatorConfig
 
@@ -22,7 +31,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Serve the OpenAI Realtime WebSocket protocol at /v1/realtime for offline development.",
     )
     d = SimulatorConfig()
-    f = Faults()
     p.add_argument("--host", default=d.host, help=f"interface to bind (default {d.host}, loopback)")
     p.add_argument(
         "--port", type=int, default=d.port, help=f"TCP port, 0 for any free one (default {d.port})"
@@ -38,37 +46,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--max-event-bytes", type=int, default=d.max_event_bytes, help="largest client event accepted"
     )
     g = p.add_argument_group("latency and faults (per connection)")
-    g.add_argument(
-        "--connect-delay", type=float, default=f.connect_delay, metavar="S", help="delay before handshake"
-    )
-    g.add_argument(
-        "--first-delta-delay",
-        type=float,
-        default=f.first_delta_delay,
-        metavar="S",
-        help="response.created to first delta",
-    )
-    g.add_argument(
-        "--delta-interval", type=float, default=f.delta_interval, metavar="S", help="between text deltas"
-    )
-    g.add_argument(
-        "--audio-pace",
-        type=float,
-        default=f.audio_pace,
-        metavar="X",
-        help="audio speed vs real time; 0 unpaced",
-    )
-    g.add_argument("--drop-after-events", type=int, metavar="N", help="drop after sending N server events")
-    g.add_argument(
-        "--drop-mid-response", action="store_true", help="drop after the first delta of the first response"
-    )
-    g.add_argument("--error", choices=ERROR_KINDS, help="answer a response.create with this error (once)")
-    g.add_argument(
-        "--error-after", type=int, default=0, metavar="N", help="responses that succeed before --error"
-    )
-    g.add_argument(
-        "--close-code", type=int, metavar="CODE", help="drops send this close code instead of cutting TCP"
-    )
+    for option in fault_options():
+        g.add_argument(option.flag, dest=option.field, **option.argparse)
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     p.set_defaults(func=run)
 
@@ -85,18 +64,61 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         # A long-lived server keeps no event records: nothing in this process reads them, and
         # they would grow by about 5.5 MB per minute of audio.
         record=False,
-        faults=Faults(
-            connect_delay=args.connect_delay,
-            first_delta_delay=args.first_delta_delay,
-            delta_interval=args.delta_interval,
-            audio_pace=args.audio_pace,
-            drop_after_events=args.drop_after_events,
-            drop_mid_response=args.drop_mid_response,
-            error=args.error,
-            error_after_responses=args.error_after,
-            close_code=args.close_code,
-        ),
+        faults=Faults(**{option.field: getattr(args, option.field) for option in fault_options()}),
     )
+
+
+@dataclass(frozen=True)
+class FaultOption:
+    """The flag of one `Faults` field, read from the field's type, default and docstring."""
+
+    field: str
+    flag: str
+    argparse: dict[str, Any]
+    """Keyword arguments for `add_argument` (help, default, type or action, metavar, choices)."""
+
+
+def fault_options() -> list[FaultOption]:
+    """One option per `Faults` field, named by the "CLI `--flag METAVAR`" that ends its docstring."""
+    docs = _attribute_docstrings(Faults)
+    hints = typing.get_type_hints(Faults)
+    defaults = Faults()
+    options: list[FaultOption] = []
+    for f in dataclasses.fields(Faults):
+        doc = docs.get(f.name, "")
+        match = re.search(r"\s*CLI `(--[a-z-]+)(?: ([A-Z]+))?`\.?$", doc)
+        if match is None:
+            raise RuntimeError(f"Faults.{f.name}: the docstring must end with CLI `--flag METAVAR`")
+        flag, metavar = match.group(1), match.group(2)
+        kind = [t for t in typing.get_args(hints[f.name]) if t is not type(None)] or [hints[f.name]]
+        spec: dict[str, Any] = {"help": doc[: match.start()], "default": getattr(defaults, f.name)}
+        if kind[0] is bool:
+            spec["action"] = "store_true"
+        elif typing.get_origin(kind[0]) is Literal:
+            choices = typing.get_args(kind[0])
+            listed = f"{spec['help'].rstrip('.')}: one of {', '.join(choices)}"
+            spec |= {"choices": choices, "metavar": metavar, "help": listed}
+        else:
+            spec |= {"type": kind[0], "metavar": metavar}
+        options.append(FaultOption(f.name, flag, spec))
+    return options
+
+
+def _attribute_docstrings(cls: type) -> dict[str, str]:
+    """The string under each annotated attribute of `cls` (what pydantic's use_attribute_docstrings reads)."""
+    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0]
+    assert isinstance(body, ast.ClassDef)
+    docs: dict[str, str] = {}
+    for node, after in itertools.pairwise(body.body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            docs[node.target.id] = " ".join(after.value.value.split())
+    return docs
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,28 +16,33 @@ ERROR_KINDS: tuple[ErrorKind, ...] = ("rate_limit", "session_expired", "server_e
 
 @dataclass
 class Faults:
-    """Knobs that slow down or break a connection. Defaults: fast, real-time audio, no faults."""
+    """Knobs that slow down or break a connection. Defaults: fast, real-time audio, no faults.
+
+    Each field's docstring ends with its `simulate` flag, as in CLI `--flag METAVAR`: the CLI builds its
+    options from these fields and docstrings, so a new knob gets its flag by being documented here.
+    """
 
     connect_delay: float = 0.0
-    """Seconds to wait before accepting a WebSocket handshake. CLI `--connect-delay`."""
+    """Seconds to wait before accepting a WebSocket handshake. CLI `--connect-delay S`."""
     first_delta_delay: float = 0.0
-    """Seconds between `response.created` and the first content of the response. CLI `--first-delta-delay`."""
+    """Seconds between `response.created` and the first content of the response.
+    CLI `--first-delta-delay S`."""
     delta_interval: float = 0.02
-    """Seconds between text deltas (one word each) in text replies. CLI `--delta-interval`."""
+    """Seconds between text deltas (one word each) in text replies. CLI `--delta-interval S`."""
     audio_pace: float = 1.0
     """Speed of audio streaming relative to real time: 1 real time, 4 four times faster, 0 as fast
-    as possible (the text transcript follows the audio). CLI `--audio-pace`."""
+    as possible (the text transcript follows the audio). CLI `--audio-pace X`."""
     drop_after_events: int | None = None
-    """Drop the connection once it has sent this many server events. CLI `--drop-after-events`."""
+    """Drop the connection once it has sent this many server events. CLI `--drop-after-events N`."""
     drop_mid_response: bool = False
     """Drop the connection after the first delta of the next response (once). CLI `--drop-mid-response`."""
     error: ErrorKind | None = None
-    """Answer a `response.create` with this error, once per connection. CLI `--error`."""
+    """Answer a `response.create` with this error, once per connection. CLI `--error KIND`."""
     error_after_responses: int = 0
-    """How many responses succeed on a connection before `error` fires. CLI `--error-after`."""
+    """How many responses succeed on a connection before `error` fires. CLI `--error-after N`."""
     close_code: int | None = None
     """How drops end the socket: None cuts TCP without a close frame, a number sends a close frame
-    with that code (e.g. 1011, 4000). CLI `--close-code`."""
+    with that code (e.g. 1011, 4000). CLI `--close-code CODE`."""
 
     def copy(self) -> Faults:
         """An independent copy (one per connection)."""

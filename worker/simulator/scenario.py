@@ -11,8 +11,9 @@
         then:                                # after the tool output, on the next response.create
           - say: "The recipe is on screen."
 
-Loaded with `yaml.safe_load` and validated by pydantic models that forbid unknown keys; every
-error names the file, the line and the field (`ScenarioError`).
+Read as safely as role files (`worker.yamlfile`: duplicate keys, tags and YAML 1.1 surprises refused)
+and validated by pydantic models that forbid unknown keys; every error names the file, the line, the
+column and the field (`ScenarioError`).
 """
 
 from __future__ import annotations
@@ -21,20 +22,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from worker.errors import FileError
+from worker.yamlfile import parse, read_text
 
-class ScenarioError(ValueError):
-    """A scenario file that cannot be used: `file:line: field: message`."""
 
-    def __init__(self, message: str, *, file: str, line: int | None = None, field: str | None = None) -> None:
-        self.file = file
-        self.line = line
-        self.field = field
-        self.message = message
-        where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+class ScenarioError(FileError, ValueError):
+    """A scenario file that cannot be used: `file:line:column: field: message`.
+
+    Also a `ValueError`, as it was before the package had one error tree.
+    """
 
 
 class _Model(BaseModel):
@@ -98,59 +96,30 @@ class Scenario(_Model):
         """Read and validate a scenario file."""
         p = Path(path)
         try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_text(str(p), str(p), error=ScenarioError)
+        except OSError as exc:
             raise ScenarioError(f"cannot read the file: {exc}", file=str(p)) from None
         return cls.from_yaml(text, source=str(p))
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<scenario>") -> Scenario:
-        """Validate scenario YAML; `source` names it in errors."""
-        try:
-            data = yaml.safe_load(text)
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise ScenarioError(
-                f"invalid YAML: {getattr(exc, 'problem', exc)}", file=source, line=line
-            ) from None
-        if data is None:
-            data = {}
+        """Validate scenario YAML (read as safely as role files: `worker.yamlfile`); `source` names it in
+        errors."""
+        doc = parse(text, source, error=ScenarioError)
+        data = {} if doc.data is None else doc.data
         if not isinstance(data, dict):
             raise ScenarioError(
-                "the top level must be a mapping (greeting, fallback, turns)", file=source, line=1
+                "the top level must be a mapping (greeting, fallback, turns)", file=source, line=1, column=1
             )
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = tuple(err["loc"])
-            field = ".".join(str(p) for p in loc) or None
             message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
+            unknown = err["type"] == "extra_forbidden"
+            if unknown:
                 message = "unknown field"
-            line = _line_of(root, loc, key=err["type"] == "extra_forbidden")
-            raise ScenarioError(message, file=source, line=line, field=field) from None
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...], *, key: bool) -> int | None:
-    """The 1-based line of the YAML node at `loc` (of its key when `key`), or of its closest parent."""
-    if node is None:
-        return None
-    line = node.start_mark.line + 1
-    for i, part in enumerate(loc):
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == str(part):
-                    last = i == len(loc) - 1
-                    child = k if (key and last) else v
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            return line
-        node = child
-        line = node.start_mark.line + 1
-    return line
+            line, column = doc.position(loc, key=unknown)
+            field = ".".join(str(p) for p in loc)
+            raise ScenarioError(message, file=source, line=line, column=column, field=field) from None

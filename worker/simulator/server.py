@@ -44,7 +44,7 @@ from worker.simulator.scenario import Scenario
 from worker.simulator.session import Session
 from worker.simulator.speech import Engine, Synthesizer
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rolecall.simulator")
 
 DEFAULT_MODEL = "gpt-realtime"
 

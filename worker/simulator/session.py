@@ -1,9 +1,10 @@
-"""One connection's conversation: session settings, items, input audio, and the response in flight.
+"""One connection's state machine: session settings, the conversation, input audio, the response in flight.
 
 `Session.handle` takes each validated client event in arrival order and answers with server events;
 a refused event raises `ProtocolError`, which the connection turns into an `error` event. The
 response streams in its own task (`response.py`), so appends, cancels and barge-in keep flowing
-while it plays.
+while it plays. The items and their events are `conversation.py`'s, the input buffer and its VAD
+`input_audio.py`'s; this module sends what they produce and decides when a response starts.
 """
 
 from __future__ import annotations
@@ -17,101 +18,18 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, Protocol
 
-import numpy as np
-from openai.types.realtime import ConversationItemTruncateEvent
-
+from worker.simulator.conversation import Conversation
 from worker.simulator.events import ClientEvent, JsonDict, ProtocolError, error_event, new_id
 from worker.simulator.faults import Faults, error_payload
-from worker.simulator.replies import Planner, Reply, ToolCall, ToolOutput
-from worker.simulator.response import (
-    AUDIO_FORMAT,
-    ActiveResponse,
-    ConnectionGone,
-    ResponseStream,
-    rate_limits_event,
-    tokens,
-)
+from worker.simulator.input_audio import InputAudio
+from worker.simulator.replies import Planner, Reply, ToolCall
+from worker.simulator.response import ActiveResponse, ConnectionGone, ResponseStream, rate_limits_event
 from worker.simulator.scenario import Scenario
-from worker.simulator.speech import SAMPLE_RATE, Synthesizer
-from worker.simulator.truncation import SpokenAudio, check_truncate
-from worker.simulator.vad import EnergyVad, VadSettings
+from worker.simulator.session_config import default_session, merge_session, turn_detection
+from worker.simulator.speech import Synthesizer
+from worker.simulator.truncation import SpokenAudio
 
-log = logging.getLogger(__name__)
-
-DEFAULT_INSTRUCTIONS = "You are a helpful assistant (simulated by RoleCall)."
-BYTES_PER_MS = SAMPLE_RATE * 2 // 1000
-MAX_BUFFER_MS = 15 * 60 * 1000
-"""Uncommitted input audio kept at most (15 minutes); older audio is dropped."""
-
-
-def default_turn_detection(td: JsonDict) -> JsonDict:
-    """A turn detection object with OpenAI's defaults filled in."""
-    if td.get("type") == "semantic_vad":
-        base: JsonDict = {"type": "semantic_vad", "eagerness": "auto", "create_response": True}
-        base["interrupt_response"] = True
-    else:
-        base = {
-            "type": "server_vad",
-            "threshold": 0.5,
-            "prefix_padding_ms": 300,
-            "silence_duration_ms": 500,
-            "create_response": True,
-            "interrupt_response": True,
-            "idle_timeout_ms": None,
-        }
-    return base | {k: v for k, v in td.items() if v is not None}
-
-
-def default_session(model: str) -> JsonDict:
-    """The session a new connection starts with (OpenAI's GA defaults)."""
-    return {
-        "type": "realtime",
-        "model": model,
-        "output_modalities": ["audio"],
-        "instructions": DEFAULT_INSTRUCTIONS,
-        "audio": {
-            "input": {
-                "format": dict(AUDIO_FORMAT),
-                "transcription": None,
-                "noise_reduction": None,
-                "turn_detection": default_turn_detection({"type": "server_vad"}),
-            },
-            "output": {"format": dict(AUDIO_FORMAT), "voice": "marin", "speed": 1.0},
-        },
-        "tools": [],
-        "tool_choice": "auto",
-        "max_output_tokens": "inf",
-        "tracing": None,
-        "truncation": "auto",
-        "prompt": None,
-        "include": None,
-    }
-
-
-def merge_session(current: JsonDict, update: JsonDict) -> JsonDict:
-    """Apply a `session.update`: nested settings merge, tagged objects (with `type`) and lists replace."""
-    merged = copy.deepcopy(current)
-    for key, value in update.items():
-        old = merged.get(key)
-        if isinstance(value, dict) and isinstance(old, dict) and "type" not in value:
-            merged[key] = merge_session(old, value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    td = merged.get("audio", {}).get("input", {}).get("turn_detection")
-    if isinstance(td, dict):
-        merged["audio"]["input"]["turn_detection"] = default_turn_detection(td)
-    return merged
-
-
-def _text_of(item: JsonDict) -> str:
-    parts = []
-    for c in item.get("content") or []:
-        value = (
-            c.get("text") if c.get("type") in ("input_text", "text", "output_text") else c.get("transcript")
-        )
-        if isinstance(value, str):
-            parts.append(value)
-    return " ".join(parts)
+log = logging.getLogger("rolecall.simulator")
 
 
 class Transport(Protocol):
@@ -133,23 +51,15 @@ class Session:
         self.transport = transport
         self.synth = synth
         self.session = default_session(model)
-        self.items: list[JsonDict] = []
+        self.conversation = Conversation()
+        self.audio = InputAudio()
         self.planner = Planner(scenario)
         self.response: ActiveResponse | None = None
         self._response_task: asyncio.Task[None] | None = None
-        self._answered: set[str] = set()
-        self._spoken: dict[str, SpokenAudio] = {}
-        self._input_audio_ms: dict[str, int] = {}
-        self._transcripts: dict[str, str] = {}
-        self._buffer = bytearray()
-        self._buffer_start_ms = 0  # stream position of the buffer's first byte
-        self._stream_ms = 0  # audio appended so far, in ms
-        self._vad: EnergyVad | None = None
-        self._vad_offset_ms = 0
         self._speech_item: str | None = None
         self._responses_started = 0
         self._error_fired = False
-        self._configure_vad()
+        self.audio.configure(turn_detection(self.session))
 
     @property
     def faults(self) -> Faults:
@@ -196,7 +106,7 @@ class Session:
                 event_id=ev.event_id,
             )
         self.session = merge_session(self.session, update)
-        self._configure_vad()
+        self.audio.configure(turn_detection(self.session))
         await self.send({"type": "session.updated", "session": copy.deepcopy(self.session)})
 
     async def _append(self, ev: ClientEvent) -> None:
@@ -206,107 +116,36 @@ class Session:
             raise ProtocolError(
                 "Invalid 'audio': expected base64-encoded PCM16 audio.", param="audio", event_id=ev.event_id
             ) from None
-        audio = audio[: len(audio) // 2 * 2]
-        self._buffer.extend(audio)
-        self._stream_ms += len(audio) // BYTES_PER_MS
-        overflow = len(self._buffer) - MAX_BUFFER_MS * BYTES_PER_MS
-        if overflow > 0:
-            del self._buffer[:overflow]
-            self._buffer_start_ms += overflow // BYTES_PER_MS
-        if self._vad is None:
-            return
-        for vad_event in self._vad.push(np.frombuffer(audio, dtype="<i2").astype(np.int16)):
-            at_ms = vad_event.at_ms + self._vad_offset_ms
-            if vad_event.kind == "started":
+        for kind, at_ms in self.audio.append(audio):
+            if kind == "started":
                 await self._speech_started(at_ms)
             else:
                 await self._speech_stopped(at_ms)
-        if not self._vad.speaking:
-            self._trim_buffer(self._stream_ms - self._vad.settings.prefix_padding_ms)
+        self.audio.settle()
 
     async def _commit(self, ev: ClientEvent) -> None:
         await self._commit_buffer(event_id=ev.event_id)
-        if self._vad is not None:
-            self._vad.reset()
-            self._speech_item = None
+        self.audio.reset_vad()
+        self._speech_item = None
 
     async def _clear(self, ev: ClientEvent) -> None:
-        self._trim_buffer(self._stream_ms)
-        if self._vad is not None:
-            self._vad.reset()
+        self.audio.clear()
+        self.audio.reset_vad()
         self._speech_item = None
         await self.send({"type": "input_audio_buffer.cleared"})
 
     async def _item_create(self, ev: ClientEvent) -> None:
-        item = copy.deepcopy(ev.raw["item"])
-        item_id = item.get("id") or new_id("item")
-        if self._find(item_id) is not None:
-            raise ProtocolError(
-                f"Item with id '{item_id}' already exists.",
-                code="item_create_duplicate_item_id",
-                param="item.id",
-                event_id=ev.event_id,
-            )
-        previous = ev.raw.get("previous_item_id")
-        if previous not in (None, "root") and self._find(previous) is None:
-            raise ProtocolError(
-                f"Previous item with id '{previous}' not found.",
-                param="previous_item_id",
-                event_id=ev.event_id,
-            )
-        item.update(id=item_id, object="realtime.item", status="completed")
-        audio_ms = 0
-        for index, content in enumerate(item.get("content") or []):
-            if content.get("type") == "input_audio" and isinstance(content.get("audio"), str):
-                try:
-                    decoded = base64.b64decode(content["audio"], validate=True)
-                except (binascii.Error, ValueError):
-                    raise ProtocolError(
-                        "Invalid 'audio': expected base64-encoded PCM16 audio.",
-                        param=f"item.content[{index}].audio",
-                        event_id=ev.event_id,
-                    ) from None
-                audio_ms += len(decoded) // BYTES_PER_MS
-                content.pop("audio")  # kept out of the record and of echoes
-        if audio_ms:
-            self._input_audio_ms[item_id] = audio_ms
-        await self.add_item(item, after=previous)
-        await self.send(self.item_done_event(item))
+        for event in self.conversation.create(ev):
+            await self.send(event)
 
     async def _item_truncate(self, ev: ClientEvent) -> None:
-        request: ConversationItemTruncateEvent = ev.model  # typed: `raw` may hold "5" for 5
-        item, spoken = check_truncate(self._find(request.item_id), self._spoken.get(request.item_id), request)
-        # What the user did not hear is no longer part of the conversation; the response may
-        # still be streaming this item (see truncation.py).
-        item["content"] = [{"type": "output_audio", "transcript": spoken.cut(request.audio_end_ms)}]
-        await self.send(
-            {
-                "type": "conversation.item.truncated",
-                "item_id": request.item_id,
-                "content_index": request.content_index,
-                "audio_end_ms": request.audio_end_ms,
-            }
-        )
+        await self.send(self.conversation.truncate(ev))
 
     async def _item_delete(self, ev: ClientEvent) -> None:
-        item = self._find(ev.raw["item_id"])
-        if item is None:
-            raise ProtocolError(
-                f"Error deleting item: the item with id '{ev.raw['item_id']}' does not exist.",
-                param="item_id",
-                event_id=ev.event_id,
-            )
-        self.items.remove(item)
-        self._spoken.pop(item["id"], None)
-        await self.send({"type": "conversation.item.deleted", "item_id": item["id"]})
+        await self.send(self.conversation.delete(ev))
 
     async def _item_retrieve(self, ev: ClientEvent) -> None:
-        item = self._find(ev.raw["item_id"])
-        if item is None:
-            raise ProtocolError(
-                f"Item with id '{ev.raw['item_id']}' not found.", param="item_id", event_id=ev.event_id
-            )
-        await self.send({"type": "conversation.item.retrieved", "item": copy.deepcopy(item)})
+        await self.send(self.conversation.retrieve(ev))
 
     async def _response_create(self, ev: ClientEvent) -> None:
         await self.start_response(ev.raw.get("response") or {}, event_id=ev.event_id)
@@ -351,68 +190,29 @@ class Session:
 
     # --- conversation ----------------------------------------------------------------------------
 
-    def _find(self, item_id: object) -> JsonDict | None:
-        return next((i for i in self.items if i.get("id") == item_id), None)
-
     async def add_item(self, item: JsonDict, after: str | None = None) -> str | None:
         """Insert an item at the end or after `after` (`root`: first); send `conversation.item.added`."""
-        if after == "root":
-            index = 0
-        elif after is not None:
-            found = self._find(after)
-            index = self.items.index(found) + 1 if found is not None else len(self.items)
-        else:
-            index = len(self.items)
-        previous = self.items[index - 1]["id"] if index > 0 else None
-        self.items.insert(index, item)
-        await self.send(
-            {"type": "conversation.item.added", "previous_item_id": previous, "item": copy.deepcopy(item)}
-        )
+        added = self.conversation.insert(item, after)
+        await self.send(added)
+        previous = added["previous_item_id"]
         return str(previous) if previous is not None else None
 
     def item_done_event(self, item: JsonDict) -> JsonDict:
         """`conversation.item.done` for an item in the conversation."""
-        index = next((i for i, x in enumerate(self.items) if x is item), None)
-        previous = self.items[index - 1]["id"] if index else None
-        return {"type": "conversation.item.done", "previous_item_id": previous, "item": copy.deepcopy(item)}
+        return self.conversation.done_event(item)
 
     def spoken_audio(self, item_id: str) -> SpokenAudio:
         """The record of an assistant item's audio, which its response extends delta by delta."""
-        return self._spoken.setdefault(item_id, SpokenAudio())
+        return self.conversation.spoken_audio(item_id)
 
     def input_usage(self, instructions: str) -> tuple[int, int]:
         """Deterministic input token counts (text, audio) for a response over the conversation."""
-        text = instructions + "".join(
-            _text_of(i) + i.get("arguments", "") + i.get("output", "") for i in self.items
-        )
-        audio_ms = sum(self._input_audio_ms.get(i["id"], 0) for i in self.items)
-        return tokens(text), audio_ms // 100
+        return self.conversation.input_usage(instructions)
 
     # --- input audio -----------------------------------------------------------------------------
 
-    def _turn_detection(self) -> JsonDict | None:
-        td = self.session.get("audio", {}).get("input", {}).get("turn_detection")
-        return td if isinstance(td, dict) else None
-
-    def _configure_vad(self) -> None:
-        td = self._turn_detection()
-        if td is None:
-            self._vad = None
-            return
-        settings = VadSettings.from_turn_detection(td)
-        if self._vad is None or self._vad.settings != settings:
-            self._vad = EnergyVad(settings)
-            self._vad_offset_ms = self._stream_ms
-
-    def _trim_buffer(self, keep_from_ms: int) -> None:
-        drop_ms = keep_from_ms - self._buffer_start_ms
-        if drop_ms > 0:
-            del self._buffer[: drop_ms * BYTES_PER_MS]
-            self._buffer_start_ms += drop_ms
-
     async def _speech_started(self, at_ms: int) -> None:
-        assert self._vad is not None
-        self._trim_buffer(at_ms - self._vad.settings.prefix_padding_ms)
+        self.audio.speech_started(at_ms)
         self._speech_item = new_id("item")
         await self.send(
             {
@@ -421,7 +221,7 @@ class Session:
                 "item_id": self._speech_item,
             }
         )
-        td = self._turn_detection() or {}
+        td = turn_detection(self.session) or {}
         if self.response is not None and td.get("interrupt_response", True):
             self.response.cancel("turn_detected")
 
@@ -433,7 +233,7 @@ class Session:
         self._speech_item = item_id
         await self._commit_buffer(event_id=None)
         self._speech_item = None
-        td = self._turn_detection() or {}
+        td = turn_detection(self.session) or {}
         if td.get("create_response", True):
             if self.response is not None and self._response_task is not None:
                 if not self.response.cancelled.is_set():
@@ -443,7 +243,7 @@ class Session:
             await self.start_response({}, event_id=None)
 
     async def _commit_buffer(self, *, event_id: str | None) -> None:
-        duration_ms = len(self._buffer) // BYTES_PER_MS
+        duration_ms = self.audio.duration_ms
         if duration_ms < 100:
             raise ProtocolError(
                 "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, "
@@ -452,14 +252,15 @@ class Session:
                 event_id=event_id,
             )
         item_id = self._speech_item or new_id("item")
-        previous = self.items[-1]["id"] if self.items else None
+        items = self.conversation.items
+        previous = items[-1]["id"] if items else None
         await self.send(
             {"type": "input_audio_buffer.committed", "item_id": item_id, "previous_item_id": previous}
         )
-        self._trim_buffer(self._stream_ms)
+        self.audio.clear()
         transcript = self.planner.transcript_for_audio(item_id, duration_ms)
-        self._transcripts[item_id] = transcript
-        self._input_audio_ms[item_id] = duration_ms
+        self.conversation.transcripts[item_id] = transcript
+        self.conversation.input_audio_ms[item_id] = duration_ms
         item: JsonDict = {
             "id": item_id,
             "object": "realtime.item",
@@ -566,7 +367,7 @@ class Session:
         tools = [t["name"] for t in tools_cfg if isinstance(t, dict) and t.get("type") == "function"]
         choice = params.get("tool_choice") or self.session.get("tool_choice") or "auto"
         allowed = choice != "none"
-        reply = self._reply_for_trigger(params, tools, allowed)
+        reply = self.conversation.reply(self.planner, params, tools, allowed)
         if not reply.calls and allowed and tools and choice != "auto":
             forced = (
                 choice.get("name") if isinstance(choice, dict) else tools[0] if choice == "required" else None
@@ -574,41 +375,3 @@ class Session:
             if forced in tools:
                 reply = Reply(reply.say, (ToolCall(str(forced), "{}"),))
         return reply
-
-    def _reply_for_trigger(self, params: JsonDict, tools: list[str], allowed: bool) -> Reply:
-        given: list[Any] = params["input"] if isinstance(params.get("input"), list) else self.items
-        items: list[JsonDict] = [
-            i for i in given if isinstance(i, dict) and i.get("type") != "item_reference"
-        ]
-        asked = str(params.get("instructions") or "")
-        if not items:
-            return self.planner.without_input(asked)
-        last = items[-1]
-        if (
-            last.get("type") == "message"
-            and last.get("role") == "user"
-            and last.get("id") not in self._answered
-        ):
-            if last.get("id"):
-                self._answered.add(last["id"])
-            text = self._transcripts.get(last.get("id", "")) or _text_of(last)
-            return self.planner.for_user(last.get("id", ""), text, tools, tools_allowed=allowed)
-        outputs: list[ToolOutput] = []
-        for item in reversed(items):
-            if item.get("type") != "function_call_output" or item.get("id") in self._answered:
-                break
-            if item.get("id"):
-                self._answered.add(item["id"])
-            call = next(
-                (
-                    i
-                    for i in self.items
-                    if i.get("type") == "function_call" and i.get("call_id") == item.get("call_id")
-                ),
-                None,
-            )
-            name = str(call.get("name")) if call else str(item.get("call_id"))
-            outputs.insert(0, ToolOutput(name, str(item.get("output", ""))))
-        if outputs:
-            return self.planner.after_tools(outputs, tools, tools_allowed=allowed)
-        return self.planner.without_input(asked)

@@ -24,7 +24,7 @@ SAMPLE_RATE = 24_000
 WORDS_PER_MINUTE = 175
 Engine = Literal["auto", "espeak", "tone"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rolecall.simulator")
 _warned_missing = False
 
 

@@ -4,6 +4,7 @@ Construction is ours (not `SafeConstructor.construct_document`) so that we can r
 would silently accept: duplicate keys, non-string keys, tags outside the YAML core schema, merge keys,
 alias bombs, and YAML 1.1 numbers nobody means (`012` octal, `1_000`, `1:20` sexagesimal, `0x1f`).
 Every value's node is kept in `Document.nodes` under its path, so a later error can say `file:line:column`.
+Errors are `FileError`s, or the subclass the caller names (`RoleSyntaxError` for roles).
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from yaml.composer import ComposerError
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from worker.roles.errors import RoleSyntaxError
+from worker.errors import FileError
 
-MAX_FILE_BYTES = 256 * 1024
-"""Role, fragment and prompt files larger than this are rejected (nobody writes a 256 KiB prompt)."""
 MAX_ALIASES = 32
 """At most this many `*alias` references per file: enough to share a block, too few to build a bomb."""
 MAX_NODES = 20_000
@@ -113,8 +112,10 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _error(file: str, node: Node, message: str, hint: str = "", path: Path = ()) -> RoleSyntaxError:
-    return RoleSyntaxError(
+def _error(
+    error: type[FileError], file: str, node: Node, message: str, hint: str = "", path: Path = ()
+) -> FileError:
+    return error(
         message,
         file=file,
         line=node.start_mark.line + 1,
@@ -136,17 +137,18 @@ def render_path(path: Path) -> str:
 
 
 class _Builder:
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, error: type[FileError]) -> None:
         self.doc = doc
+        self.error = error
         self.count = 0
 
     def build(self, node: Node, path: Path, depth: int) -> Any:
         self.count += 1
-        file = self.doc.file
+        file, error = self.doc.file, self.error
         if self.count > MAX_NODES:
-            raise _error(file, node, f"more than {MAX_NODES} values after expanding aliases (*name)")
+            raise _error(error, file, node, f"more than {MAX_NODES} values after expanding aliases (*name)")
         if depth > MAX_DEPTH:
-            raise _error(file, node, f"nested more than {MAX_DEPTH} levels deep")
+            raise _error(error, file, node, f"nested more than {MAX_DEPTH} levels deep")
         self.doc.nodes.setdefault(path, node)
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
@@ -160,6 +162,7 @@ class _Builder:
         for key_node, value_node in node.value:
             if key_node.tag == f"{_CORE}merge":
                 raise _error(
+                    error,
                     file,
                     key_node,
                     "YAML merge keys (<<) are not supported",
@@ -167,16 +170,19 @@ class _Builder:
                     path,
                 )
             if not isinstance(key_node, ScalarNode):
-                raise _error(file, key_node, "a key must be a plain name, not a mapping or a list", path=path)
+                raise _error(
+                    error, file, key_node, "a key must be a plain name, not a mapping or a list", path=path
+                )
             self.check_tag(key_node, f"{_CORE}str", path, scalar=True)
             key = key_node.value
             if key_node.tag != f"{_CORE}str":
                 surprise = implicit_surprise(key_node) or f"YAML reads the key {key} as {key_node.tag}"
-                raise _error(file, key_node, f"key {key} is not text: {surprise}", f'quote it: "{key}"', path)
+                message = f"key {key} is not text: {surprise}"
+                raise _error(error, file, key_node, message, f'quote it: "{key}"', path)
             if key in first:
                 line = first[key].start_mark.line + 1
                 raise _error(
-                    file, key_node, f"duplicate key {key!r} (first defined on line {line})", path=path
+                    error, file, key_node, f"duplicate key {key!r} (first defined on line {line})", path=path
                 )
             first[key] = key_node
             self.doc.keys.setdefault((*path, key), key_node)
@@ -188,6 +194,7 @@ class _Builder:
         if not ok:
             tag = node.tag.replace(_CORE, "!!")
             raise _error(
+                self.error,
                 self.doc.file,
                 node,
                 f"tag {tag} is not allowed",
@@ -201,6 +208,7 @@ class _Builder:
         if node.style is None and canonical is not None and not canonical.fullmatch(node.value):
             value = _construct_scalar(node)
             raise _error(
+                self.error,
                 self.doc.file,
                 node,
                 f"{node.value} is read by YAML 1.1 as the number {value}",
@@ -210,35 +218,33 @@ class _Builder:
         return _construct_scalar(node)
 
 
-def parse(text: str, file: str) -> Document:
-    """Parse one YAML document; raise `RoleSyntaxError` for anything unsafe or surprising."""
+def parse(text: str, file: str, *, error: type[FileError] = FileError) -> Document:
+    """Parse one YAML document; raise `error` (a `FileError`) for anything unsafe or surprising."""
     doc = Document(file=file, data=None, lines=text.splitlines())
     loader: _Loader | None = None
     try:
         loader = _Loader(text)
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(file, exc) from None
+        raise _syntax_error(error, file, exc) from None
     except yaml.reader.ReaderError as exc:  # control characters; not a MarkedYAMLError
         line, column = _reader_position(exc.position, text)
         message = f"not valid YAML: control character U+{exc.character:04X} is not allowed"
-        raise RoleSyntaxError(message, file=file, line=line, column=column, hint="remove it") from None
+        raise error(message, file=file, line=line, column=column, hint="remove it") from None
     except yaml.YAMLError as exc:
-        raise RoleSyntaxError(f"not valid YAML: {exc}", file=file, line=1, column=1) from None
+        raise error(f"not valid YAML: {exc}", file=file, line=1, column=1) from None
     except RecursionError:
-        raise RoleSyntaxError(
-            f"nested more than {MAX_DEPTH} levels deep", file=file, line=1, column=1
-        ) from None
+        raise error(f"nested more than {MAX_DEPTH} levels deep", file=file, line=1, column=1) from None
     finally:
         if loader is not None:
             loader.dispose()
     if root is None:
         return doc
-    doc.data = _Builder(doc).build(root, (), 0)
+    doc.data = _Builder(doc, error).build(root, (), 0)
     return doc
 
 
-def _syntax_error(file: str, exc: yaml.MarkedYAMLError) -> RoleSyntaxError:
+def _syntax_error(error: type[FileError], file: str, exc: yaml.MarkedYAMLError) -> FileError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or "not valid YAML"
     hint = ""
@@ -247,7 +253,7 @@ def _syntax_error(file: str, exc: yaml.MarkedYAMLError) -> RoleSyntaxError:
     elif exc.context:
         problem = f"{exc.context}: {problem}"
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    return RoleSyntaxError(f"not valid YAML: {problem}", file=file, line=line, column=column, hint=hint)
+    return error(f"not valid YAML: {problem}", file=file, line=line, column=column, hint=hint)
 
 
 def _reader_position(position: int, text: str) -> tuple[int, int]:

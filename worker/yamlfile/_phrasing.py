@@ -1,4 +1,4 @@
-"""Turn pydantic validation errors into `RoleValidationError`s that point at the YAML that caused them.
+"""Turn pydantic validation errors into `FileError`s that point at the YAML that caused them.
 
 pydantic's `loc` mixes data keys with union tags (`('tools', 2, 'http', 'url')`); we walk it along the
 data to recover the real path, look the node up in the document, and phrase the error as
@@ -11,15 +11,18 @@ import datetime
 import difflib
 import re
 import types
-from typing import Annotated, Any, Union, get_args, get_origin
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, PydanticCustomError
 
-from worker.roles._yaml import Document, Path, implicit_surprise, render_path
-from worker.roles.errors import RoleValidationError
+from worker.errors import FileError
+from worker.yamlfile._document import Document, Path, implicit_surprise, render_path
 
+_E = TypeVar("_E", bound=FileError)
 _MISSING = object()
 _EXPECTED = {
     "string_type": "text",
@@ -32,7 +35,13 @@ _EXPECTED = {
     "model_attributes_type": "a mapping",
     "list_type": "a list",
 }
-_DISCRIMINATED = {"kind": ("frontend", "http", "handoff", "builtin"), "type": ("server_vad", "semantic_vad")}
+HINTED_ERROR = "hinted"
+"""Error type of a validation error with a hint (`hinted`): its context carries `message` and `hint`."""
+
+
+def hinted(message: str, hint: str) -> PydanticCustomError:
+    """An error for a validator to raise, reported as `message (hint: hint)`."""
+    return PydanticCustomError(HINTED_ERROR, "{message}", {"message": message, "hint": hint})
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -65,8 +74,11 @@ def describe(value: Any, node: Any = None, *, text_expected: bool = True) -> str
     return type(value).__name__
 
 
-def clean_loc(loc: tuple[str | int, ...], data: Any) -> tuple[Path, bool, Any]:
-    """Drop union tags from `loc`; return (path, whether it names a key, the value found there)."""
+def clean_loc(loc: tuple[str | int, ...], data: Any, tags: tuple[str, ...]) -> tuple[Path, bool, Any]:
+    """Drop union tags from `loc`; return (path, whether it names a key, the value found there).
+
+    `tags` are the keys that discriminate tagged unions (`kind`): pydantic puts their value in `loc`.
+    """
     path: list[str | int] = []
     value = data
     is_key = False
@@ -77,8 +89,8 @@ def clean_loc(loc: tuple[str | int, ...], data: Any) -> tuple[Path, bool, Any]:
             is_key = True
             continue
         if isinstance(value, dict) and isinstance(elem, str):
-            tags = {value.get("kind"), value.get("type")} - {None}
-            if elem in tags and id(value) not in tag_used and (not last or elem not in value):
+            found = {value.get(tag) for tag in tags} - {None}
+            if elem in found and id(value) not in tag_used and (not last or elem not in value):
                 tag_used.add(id(value))
                 continue
             if elem in value:
@@ -103,48 +115,74 @@ def _unwrap(tp: Any) -> Any:
     return tp
 
 
-def _model_for(tp: Any, value: Any) -> Any:
-    """The BaseModel class `tp` stands for, given the data (resolving unions by their tag)."""
+def _members(tp: Any) -> list[Any]:
+    """The members of a union (nested unions flattened, annotations removed); `[tp]` for other types."""
     tp = _unwrap(tp)
     if get_origin(tp) in (Union, types.UnionType):
-        models = [
-            _unwrap(a)
-            for a in get_args(tp)
-            if isinstance(_unwrap(a), type) and issubclass(_unwrap(a), BaseModel)
-        ]
-        for model in models:
-            for key in ("kind", "type"):
-                field = model.model_fields.get(key)
-                if field and isinstance(value, dict) and value.get(key) in get_args(field.annotation):
-                    return model
-        return models[0] if len(models) == 1 else None
-    return tp
+        return [member for arg in get_args(tp) for member in _members(arg)]
+    return [tp]
 
 
-def type_at(root: type[BaseModel], path: Path, data: Any) -> tuple[Any, list[Any]]:
-    """The declared type at `path` and the field's constraint metadata (for ranges and key suggestions)."""
-    tp: Any = root
-    value = data
-    metadata: list[Any] = []
-    for elem in path:
-        model = _model_for(tp, value)
-        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(elem, str):
-            field = model.model_fields.get(elem)
-            if field is None:
-                return None, []
-            tp, metadata = field.annotation, list(field.metadata)
-        else:
-            tp = _unwrap(tp)
-            origin, args = get_origin(tp), get_args(tp)
-            if origin is list and args:
-                tp = args[0]
-            elif origin is dict and len(args) == 2:
-                tp = args[1]
+def _models(tp: Any) -> list[type[BaseModel]]:
+    return [m for m in _members(tp) if isinstance(m, type) and issubclass(m, BaseModel)]
+
+
+@dataclass(frozen=True)
+class _Schema:
+    """The model the data was validated as, the data, and how the caller words it."""
+
+    root: type[BaseModel]
+    data: Any
+    tags: tuple[str, ...]
+    """The keys of `root`'s tagged unions (`kind`): pydantic puts their value in an error's `loc`."""
+    expected_at: Mapping[Path, str]
+
+    def model_for(self, tp: Any, value: Any) -> Any:
+        """The BaseModel class `tp` stands for, given the data (resolving unions by their tag)."""
+        tp = _unwrap(tp)
+        if get_origin(tp) in (Union, types.UnionType):
+            models = _models(tp)
+            for model in models:
+                for key in self.tags:
+                    field = model.model_fields.get(key)
+                    if field and isinstance(value, dict) and value.get(key) in get_args(field.annotation):
+                        return model
+            return models[0] if len(models) == 1 else None
+        return tp
+
+    def type_at(self, path: Path) -> tuple[Any, list[Any]]:
+        """The declared type at `path` and the field's constraint metadata (for ranges and key hints)."""
+        tp: Any = self.root
+        value = self.data
+        metadata: list[Any] = []
+        for elem in path:
+            model = self.model_for(tp, value)
+            if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(elem, str):
+                field = model.model_fields.get(elem)
+                if field is None:
+                    return None, []
+                tp, metadata = field.annotation, list(field.metadata)
             else:
-                return None, []
-            metadata = []
-        value = _child(value, elem)
-    return tp, metadata
+                tp = _unwrap(tp)
+                origin, args = get_origin(tp), get_args(tp)
+                if origin is list and args:
+                    tp = args[0]
+                elif origin is dict and len(args) == 2:
+                    tp = args[1]
+                else:
+                    return None, []
+                metadata = []
+            value = _child(value, elem)
+        return tp, metadata
+
+    def tag_values(self, path: Path, key: str) -> list[str]:
+        """The values the tag `key` may take in the tagged union declared at `path`."""
+        tp, _ = self.type_at(path)
+        values: list[str] = []
+        for model in _models(tp):
+            field = model.model_fields.get(key)
+            values += [str(v) for v in get_args(field.annotation)] if field is not None else []
+        return values
 
 
 def _bounds(metadata: list[Any]) -> tuple[Any, Any]:
@@ -171,21 +209,20 @@ class _Item:
         self.hint = hint
 
 
-def _phrase(err: ErrorDetails, path: Path, value: Any, root: type[BaseModel], data: Any) -> _Item:
+def _phrase(err: ErrorDetails, path: Path, value: Any, schema: _Schema) -> _Item:
     kind = err["type"]
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     if kind in _EXPECTED:
-        if path == ("greeting",):
-            return _Item("text or a mapping with instructions or say")
-        return _Item(_EXPECTED[kind])
-    if kind == "instructions_type":
-        return _Item("text or a mapping {file: prompts/NAME.md}")
+        return _Item(schema.expected_at.get(path, _EXPECTED[kind]))
+    if kind.endswith("_type") and err["msg"].startswith("expected "):
+        # A custom error type (a `Discriminator`'s) whose message already says what is expected.
+        return _Item(err["msg"].removeprefix("expected "))
     if kind == "literal_error":
         values = _literal_values(str(ctx.get("expected", "")))
         hint = did_you_mean(value, values) if isinstance(value, str) else ""
         return _Item(("one of " if len(values) > 1 else "") + ", ".join(values), hint=hint)
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        _, metadata = type_at(root, path, data)
+        _, metadata = schema.type_at(path)
         low, high = _bounds(metadata)
         if low is not None and high is not None:
             return _Item(f"a number from {low} to {high}")
@@ -209,8 +246,8 @@ def _phrase(err: ErrorDetails, path: Path, value: Any, root: type[BaseModel], da
     if kind == "missing":
         return _Item(message=f"missing required key {path[-1]!r}")
     if kind == "extra_forbidden":
-        tp, _ = type_at(root, path[:-1], data)
-        model = _model_for(tp, _lookup(data, path[:-1]))
+        tp, _ = schema.type_at(path[:-1])
+        model = schema.model_for(tp, _lookup(schema.data, path[:-1]))
         allowed = list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
         hint = did_you_mean(str(path[-1]), allowed) or (
             "valid keys: " + ", ".join(allowed) if allowed else ""
@@ -222,10 +259,9 @@ def _phrase(err: ErrorDetails, path: Path, value: Any, root: type[BaseModel], da
         return _Item("one of " + ", ".join(tags), hint=did_you_mean(tag, tags))
     if kind == "union_tag_not_found":
         key = str(ctx.get("discriminator", "")).strip("'")
-        return _Item(
-            message=f"missing required key {key!r} (one of {', '.join(_DISCRIMINATED.get(key, ()))})"
-        )
-    if kind == "hinted":  # models.HINTED_ERROR
+        choices = ", ".join(schema.tag_values(path, key))
+        return _Item(message=f"missing required key {key!r} (one of {choices})")
+    if kind == HINTED_ERROR:
         return _Item(message=str(ctx.get("message", err["msg"])), hint=str(ctx.get("hint", "")))
     message = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return _Item(message=message)
@@ -254,18 +290,30 @@ def _discriminator_path(err: ErrorDetails, path: Path, data: Any) -> Path:
 
 
 def validation_errors(
-    exc: ValidationError, doc: Document, root: type[BaseModel]
-) -> list[RoleValidationError]:
-    """One error per distinct path; union branches that failed at the same path are merged."""
+    exc: ValidationError,
+    doc: Document,
+    root: type[BaseModel],
+    *,
+    error: type[_E],
+    tags: tuple[str, ...] = (),
+    expected_at: Mapping[Path, str] | None = None,
+) -> list[_E]:
+    """`exc` (from validating `doc.data` as `root`) as `error`s: one per distinct path, sorted by position.
+
+    Union branches that failed at the same path are merged. `tags` are the keys of `root`'s tagged
+    unions (`kind`); `expected_at` words what a path expects where its type alone says too little
+    (`{("greeting",): "text or a mapping with instructions or say"}`).
+    """
+    schema = _Schema(root, doc.data, tags, expected_at or {})
     grouped: dict[tuple[Path, bool], list[tuple[ErrorDetails, _Item, Any]]] = {}
     for err in exc.errors(include_url=False):
-        path, is_key, value = clean_loc(tuple(err["loc"]), doc.data)
+        path, is_key, value = clean_loc(tuple(err["loc"]), doc.data, tags)
         path = _discriminator_path(err, path, doc.data)
         if err["type"] == "union_tag_invalid":
             value = _lookup(doc.data, path)
-        item = _phrase(err, path, value, root, doc.data)
+        item = _phrase(err, path, value, schema)
         grouped.setdefault((path, is_key or err["type"] == "extra_forbidden"), []).append((err, item, value))
-    result: list[RoleValidationError] = []
+    result: list[_E] = []
     for (path, is_key), items in grouped.items():
         node_path = path[:-1] if items[0][0]["type"] in ("missing", "union_tag_not_found") and path else path
         if items[0][0]["type"] == "union_tag_not_found":
@@ -288,7 +336,7 @@ def validation_errors(
         else:
             message = "; ".join(dict.fromkeys(messages or expected))
         result.append(
-            RoleValidationError(
+            error(
                 message,
                 file=doc.file,
                 line=line,

@@ -1,0 +1,240 @@
+"""Tools a role offers the model, one model per kind: frontend (the page, over RPC), http, handoff, builtin.
+
+Their URLs, headers and secrets are checked against the deployment's `RolePolicy` when the loader
+passes one in the validation context (`worker.roles._base.policy_of`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import model_validator as _model_validator
+
+from worker.roles._base import ENV_NAME, TOOL_NAME, FileModel, RoleName, policy_of
+from worker.roles.policy import is_worker_header, reserved_env, reserved_env_message
+from worker.yamlfile import hinted
+
+BUILTINS = ("end_session",)
+"""Tools shipped with the worker."""
+RPC_METHOD_MAX_BYTES = 64
+"""LiveKit's limit on RPC method names."""
+
+_ENV_REF = re.compile(r"\$\{([^}]*)\}")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_SENSITIVE_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.IGNORECASE)
+_DEFAULT_ERROR_MESSAGE = (
+    "The tool failed. Tell the user in one short sentence that it did not work, then offer to try again "
+    "or to continue without it."
+)
+
+
+def _default_parameters() -> dict[str, Any]:
+    return {"type": "object", "properties": {}}
+
+
+class _Tool(FileModel):
+    name: str = Field(pattern=TOOL_NAME)
+    """Function name the model calls; unique within the role (fragments included)."""
+    description: str = Field(min_length=1, max_length=1024)
+    """When and why the model should call it; the model reads this."""
+    parameters: dict[str, Any] = Field(default_factory=_default_parameters)
+    """JSON Schema (object) of the arguments, limited to what OpenAI function calling accepts."""
+    error_message: str = Field(_DEFAULT_ERROR_MESSAGE, min_length=1, max_length=500)
+    """What the model is told when the tool fails (so it can say something useful)."""
+
+
+class FrontendTool(_Tool):
+    """Calls the user's browser over LiveKit RPC; the page's handler returns JSON."""
+
+    kind: Literal["frontend"]
+    rpc_method: str | None = Field(None, min_length=1)
+    """RPC method name (at most 64 bytes); defaults to the tool name."""
+    timeout_s: float = Field(10.0, gt=0, le=60)
+    """Seconds to wait for the page's reply."""
+
+    @field_validator("rpc_method")
+    @classmethod
+    def _method_bytes(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) > RPC_METHOD_MAX_BYTES:
+            raise ValueError(f"expected at most {RPC_METHOD_MAX_BYTES} bytes, found {len(value.encode())}")
+        return value
+
+    @property
+    def method(self) -> str:
+        """The RPC method to call."""
+        return self.rpc_method or self.name
+
+
+def _check_header_name(name: str) -> str:
+    if not _HEADER_NAME.match(name):
+        raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+    if is_worker_header(name):
+        raise ValueError(f"header {name} is set by the worker and cannot be configured")
+    return name
+
+
+_ENV_HINT = (
+    "use a name the operator allows (ROLECALL_TOOL_ENV), e.g. TOOL_..., or ask the operator to allow this one"
+)
+
+
+def _check_header_value(value: str, info: ValidationInfo) -> str:
+    refs = _ENV_REF.findall(value)
+    if any(not re.fullmatch(ENV_NAME, ref) for ref in refs) or value.replace("$$", "").count("$") != len(
+        refs
+    ):
+        raise ValueError("write environment references as ${NAME} (A-Z, 0-9, _)")
+    for ref in refs:
+        if reserved_env(ref):
+            raise ValueError(reserved_env_message(ref))
+    policy = policy_of(info)
+    for ref in dict.fromkeys(refs):
+        problem = policy.env_problem(ref) if policy is not None else None
+        if problem:
+            raise hinted(problem, _ENV_HINT)
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(_check_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
+
+
+class HttpTool(_Tool):
+    """POSTs the validated arguments as JSON to a fixed URL, signed with an HMAC of the body."""
+
+    kind: Literal["http"]
+    url: str = Field(min_length=1)
+    """http or https URL, fixed here (never built from model output); or a path (`/api/...`) on the
+    app backend named by the worker's `ROLECALL_APP_URL`."""
+    secret_env: str | None = None
+    """NAME of the environment variable holding the HMAC signing secret (never the secret itself):
+    ROLECALL_TOOL_SECRET, or a name the operator allows (ROLECALL_TOOL_ENV, default TOOL_*)."""
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    """Static request headers; values may reference environment variables as ${NAME}, for names the
+    operator allows (ROLECALL_TOOL_ENV, default TOOL_*); never User-Agent or X-RoleCall-* headers."""
+    max_response_bytes: int = Field(65536, ge=1, le=1048576)
+    """Larger responses are cut off and the call fails."""
+    allowed_hosts: list[str] | None = None
+    """If given, the URL's host must be one of these."""
+    timeout_s: float = Field(10.0, gt=0, le=60)
+    """Seconds for the whole request."""
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str, info: ValidationInfo) -> str:
+        if value.startswith("/") and not value.startswith("//"):
+            if any(c.isspace() for c in value) or urlsplit(value).fragment:
+                raise ValueError("expected a path like /api/recipes/search (no spaces, no #fragment)")
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(
+                f"expected an http:// or https:// URL, found scheme {parts.scheme or '(none)'!r}"
+            )
+        if not parts.hostname:
+            raise ValueError(
+                "expected a URL with a host (https://api.example.com/recipes) or a path on the app "
+                "backend (/api/recipes)"
+            )
+        if parts.username or parts.password:
+            raise ValueError("credentials in the URL are not allowed; use headers with ${ENV_NAME}")
+        policy = policy_of(info)
+        problem = policy.host_problem(parts.hostname) if policy is not None else None
+        if problem:
+            raise hinted(
+                f"{problem}; http tools do not call loopback, private, link-local or other non-public "
+                "addresses on this worker",
+                "if this worker should call it, the operator lists the host in ROLECALL_HTTP_PRIVATE_HOSTS",
+            )
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _check_secret_env(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not re.fullmatch(ENV_NAME, value):
+            raise ValueError(
+                "expected the NAME of an environment variable (like RECIPES_SECRET), found something else; "
+                "if that was the secret itself, remove it from the file, put it in the environment and name "
+                "the variable here"
+            )
+        if value is not None and reserved_env(value, signing=True):
+            raise ValueError(reserved_env_message(value, signing=True))
+        policy = policy_of(info)
+        problem = policy.env_problem(value, signing=True) if policy is not None and value else None
+        if problem:
+            raise hinted(problem, _ENV_HINT)
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, header in value.items():
+            refs = _ENV_REF.findall(header)
+            if _SENSITIVE_HEADER.search(name) and not refs:
+                raise ValueError(
+                    f"header {name} looks like a credential; reference an environment variable "
+                    f"instead of writing the value, e.g. {name}: Bearer ${{API_TOKEN}}"
+                )
+        return value
+
+    @_model_validator(mode="after")
+    def _check_allowed_hosts(self) -> HttpTool:
+        host = urlsplit(self.url).hostname
+        if host is None:
+            return self  # a path: the host is the app backend's, checked when the tool is called
+        if self.allowed_hosts is not None and host not in self.allowed_hosts:
+            raise ValueError(f"url host {host!r} is not in allowed_hosts ({', '.join(self.allowed_hosts)})")
+        return self
+
+    def env_names(self) -> list[str]:
+        """Environment variables this tool reads (secret and header references)."""
+        names = [self.secret_env] if self.secret_env else []
+        for header in self.headers.values():
+            names.extend(_ENV_REF.findall(header))
+        return names
+
+
+def _handoff_parameters() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "summary": {
+                "type": "string",
+                "description": "One or two sentences for the next agent: who the user is and what they want.",
+            }
+        },
+        "required": ["summary"],
+    }
+
+
+class HandoffTool(_Tool):
+    """Switches the session to another role (its instructions and tools), keeping the conversation."""
+
+    kind: Literal["handoff"]
+    target: RoleName
+    """The role to hand over to; must exist in the roles directory."""
+    message: str | None = Field(None, min_length=1)
+    """Instructions for what the agent says as it hands over, e.g. Tell the user the sommelier is joining."""
+    history: Literal["full", "none"] = "full"
+    """Whether the next role sees the conversation so far (full) or only the handoff arguments (none)."""
+    parameters: dict[str, Any] = Field(default_factory=_handoff_parameters)
+    """Arguments passed to the next role; by default a required `summary` string."""
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    """Seconds allowed for the switch."""
+
+
+class BuiltinTool(_Tool):
+    """A tool implemented by the worker itself."""
+
+    kind: Literal["builtin"]
+    builtin: Literal["end_session"]
+    """Which built-in: end_session ends the call after the agent's goodbye."""
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    """Seconds allowed."""
+
+
+Tool = Annotated[FrontendTool | HttpTool | HandoffTool | BuiltinTool, Field(discriminator="kind")]
+TOOL_KINDS = ("frontend", "http", "handoff", "builtin")
