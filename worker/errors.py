@@ -20,6 +20,7 @@ The whole tree (module in brackets, then when it happens)::
     │   │   └── RoleRenderError       run-time variables were rejected (unknown name, bad type, too long)
     │   ├── ScenarioError         [simulator] a scenario file (`simulate --scenario`) cannot be used
     │   └── EvalFileError         [evals] an eval file cannot be used; `errors` holds every problem
+    ├── ProtocolTypesError        [protocol_ts] worker/protocol.py holds a type the generator cannot write
     ├── TypesError                [roles.typescript] `roles types` found invalid role files; `errors`
     ├── RegexError                [roles.regex] RE2 cannot compile a pattern (also a ValueError; the
     │                             role loader reports it as a RoleValidationError)

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from worker.errors import RoleCallError
 from worker.roles.typescript import ts_type
 
 COMMITTED_PATH = "frontend/lib/src/generated/protocol.ts"
@@ -35,7 +36,7 @@ COMMITTED_PATH = "frontend/lib/src/generated/protocol.ts"
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
 
-class ProtocolTypesError(Exception):
+class ProtocolTypesError(RoleCallError):
     """The protocol module has something this generator cannot express in TypeScript."""
 
 

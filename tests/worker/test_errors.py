@@ -32,13 +32,8 @@ OUTSIDE = {
 }
 """Exception classes that are not `RoleCallError`s, on purpose."""
 
-PENDING = {
-    # Issue 15: the tool errors become `ToolFailure(RoleCallError)` with the rebuilt session core (the
-    # docstring already draws them so); delete these lines when that lands.
-    "worker.tools.ToolFailure",
-    "worker.tools.frontend.FrontendCallError",
-    "worker.tools.http.HttpToolError",
-}
+PENDING: set[str] = set()
+"""Classes on their way into the tree (none now)."""
 """Drawn in the tree but not re-based yet."""
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from livekit.agents import RunContext, function_tool
 from livekit.agents.llm import RawFunctionTool, ToolError
 
+from worker.errors import RoleCallError
 from worker.roles import BuiltinTool, FrontendTool, HandoffTool, HttpTool, Role
 from worker.tools.arguments import ArgumentValidator
 
@@ -36,7 +37,7 @@ TIMEOUT_MARGIN_S = 1.0
 the guard gives up on it."""
 
 
-class ToolFailure(Exception):
+class ToolFailure(RoleCallError):
     """A tool ran and did not work; the text is a short reason, for the model and the report."""
 
 
