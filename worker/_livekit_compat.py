@@ -37,19 +37,32 @@ reason instead of `worker_shutdown`."""
 # --- the worker ---------------------------------------------------------------------------------------
 
 
-def run_worker(server: AgentServer, *, log_level: str, devmode: bool) -> None:
+def run_worker(server: AgentServer, *, log_level: str, devmode: bool, json_logs: bool) -> None:
     """Run `server` as `python -m livekit... start|dev` would, with our arguments.
 
     Reaches `livekit.agents.cli.cli._run_worker` (private): livekit-agents' public entry point is its
     own Typer CLI, which would parse RoleCall's command line. Renamed upstream: an ImportError at
-    start-up, before any session (the compat test names it).
+    start-up, before any session (the compat test names it). livekit-agents colours the logs of a `dev`
+    worker whatever it is asked; with `json_logs` the worker's handlers are given its JSON formatter once
+    it runs (job processes' records are written by the worker's handlers).
     """
     from livekit.agents.cli.cli import _run_worker
 
+    if json_logs and devmode:
+        server.once("worker_started", use_json_logs)
     _run_worker(
         server=server,
-        args=proto.CliArgs(log_level=log_level, log_format="colored" if devmode else "json", dev=devmode),
+        args=proto.CliArgs(log_level=log_level, log_format="json" if json_logs else "colored", dev=devmode),
     )
+
+
+def use_json_logs() -> None:
+    """Give every handler of the root logger livekit-agents' JSON formatter (`livekit.agents.cli.log`),
+    which writes a record's extra fields (the session's room, job, role, participant) as keys."""
+    from livekit.agents.cli.log import JsonFormatter
+
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(JsonFormatter())
 
 
 @dataclass(frozen=True)

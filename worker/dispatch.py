@@ -7,6 +7,7 @@ The backend creates an explicit dispatch for agent `rolecall` whose metadata is 
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,6 +29,11 @@ class DispatchRequest(BaseModel):
     vars: dict[str, str | int | float | bool] = Field(default_factory=dict, description="template variables")
     participant: str = Field(default="", max_length=256, description="identity of the user to serve")
     summary: str = Field(default="", max_length=4000, description="conversation so far, when re-dispatched")
+    trace: dict[str, Annotated[str, Field(max_length=512)]] = Field(
+        default_factory=dict,
+        max_length=4,
+        description="the web backend's trace context (W3C traceparent, tracestate), when traces are on",
+    )
 
     @classmethod
     def parse(cls, metadata: str) -> DispatchRequest:

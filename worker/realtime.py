@@ -10,11 +10,14 @@ from livekit.plugins.openai import realtime
 from openai.types.realtime.audio_transcription import AudioTranscription
 from openai.types.realtime.realtime_audio_input_turn_detection import SemanticVad as OaiSemanticVad
 from openai.types.realtime.realtime_audio_input_turn_detection import ServerVad as OaiServerVad
+from opentelemetry.trace import StatusCode
 
 from worker._livekit_compat import set_input_chunk
+from worker.metrics import MODEL_CONNECTIONS, MODEL_RECONNECTS
 from worker.roles import Role
 from worker.roles.models import SemanticVad, ServerVad
 from worker.settings import Settings
+from worker.tracing import tracer
 
 logger = logging.getLogger("rolecall.model")
 
@@ -136,7 +139,25 @@ class RoleCallRealtimeModel(realtime.RealtimeModel):
         sess = super().session(turn_detection_disabled=turn_detection_disabled)
         if self.input_chunk_ms != LIVEKIT_INPUT_CHUNK_MS:
             set_input_chunk(sess, self.input_chunk_ms)
+        _observe_connection(sess)
         return sess
+
+
+def _observe_connection(sess: realtime.RealtimeSession) -> None:
+    """Count the connection (and its reconnects); trace it until the model's first event arrives."""
+    MODEL_CONNECTIONS.inc()
+    span = tracer.start_span("rolecall.model_connect")
+
+    def done(ev: Any) -> None:
+        if not span.is_recording():
+            return
+        if getattr(ev, "type", "") == "realtime_model_error":
+            span.set_status(StatusCode.ERROR)
+        span.end()
+
+    sess.on("openai_server_event_received", done)  # the model's first event: connected
+    sess.on("error", done)
+    sess.on("session_reconnected", lambda _: MODEL_RECONNECTS.inc())
 
 
 _closing: set[asyncio.Future[None]] = set()

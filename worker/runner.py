@@ -53,6 +53,12 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.metrics:
+        # Before anything imports prometheus-client: every process of this worker writes its metrics
+        # to one folder, which /metrics reads (worker.metrics).
+        from worker.metrics import enable_multiprocess
+
+        atexit.register(shutil.rmtree, enable_multiprocess(), True)
     from worker.roles import RoleRegistry
 
     registry = RoleRegistry(settings.roles_dir, policy=settings.role_policy())
@@ -83,7 +89,8 @@ def _run(args: argparse.Namespace) -> int:
     log_level = (args.log_level or settings.log_level).upper()
     if args.mode == "connect":
         return _connect(server, settings, args.room, log_level)
-    run_worker(server, log_level=log_level, devmode=devmode)
+    json_logs = settings.log_format == "json" or (not settings.log_format and not devmode)
+    run_worker(server, log_level=log_level, devmode=devmode, json_logs=json_logs)
     if server.health().livekit == "failed":
         # livekit-agents ends its run loop normally after its last retry; a supervisor (systemd's
         # Restart=on-failure, crash-loop alerts) needs a failing status to notice.

@@ -26,6 +26,7 @@ import math
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -34,6 +35,8 @@ from livekit.agents import AgentServer, JobExecutorType, JobProcess, JobRequest
 from livekit.agents.worker import ServerEnvOption
 
 from worker._livekit_compat import LoadAwareServer, registration
+from worker.dispatch import DispatchError, DispatchRequest
+from worker.metrics import ActiveSessions, exposition, role_label
 from worker.roles import RoleChange, RoleError, RoleRegistry
 from worker.session import PREWARMED_REGISTRY, entrypoint
 from worker.settings import Settings
@@ -69,6 +72,8 @@ class RoleCallServer(LoadAwareServer):
         health_port: int,
         max_sessions: int,
         session_weight: float,
+        metrics: bool = False,
+        role_names: Callable[[], list[str]] | None = None,
         **kwargs: Any,
     ) -> None:
         # livekit-agents' own status server (`/`, `/worker`: agent name, version, jobs, load) binds every
@@ -83,6 +88,9 @@ class RoleCallServer(LoadAwareServer):
         self._registered = False
         self._health_runner: web.AppRunner | None = None
         self.role_watcher: asyncio.Task[None] | None = None
+        self.metrics = metrics
+        """Whether `/metrics` is served beside the health check."""
+        self._role_names = role_names or (lambda: [])
         self.on("worker_registered", self._on_registered)
 
     def _on_registered(self, *_: Any) -> None:
@@ -114,6 +122,8 @@ class RoleCallServer(LoadAwareServer):
         """Serve the health endpoint, then run the worker."""
         app = web.Application()
         app.router.add_get("/", self._health_handler)
+        if self.metrics:
+            app.router.add_get("/metrics", self._metrics_handler)
         self._health_runner = web.AppRunner(app, access_log=None)
         await self._health_runner.setup()
         try:
@@ -122,6 +132,22 @@ class RoleCallServer(LoadAwareServer):
             await super().run(devmode=devmode, unregistered=unregistered)
         finally:
             await self._health_runner.cleanup()
+
+    def active_roles(self) -> list[str]:
+        """The role of each session running now (a name from the roles folder, or `other`)."""
+        known = set(self._role_names())
+        roles = []
+        for job in self.active_jobs:
+            try:
+                name = DispatchRequest.parse(job.job.metadata).role
+            except DispatchError:
+                name = ""
+            roles.append(role_label(name, known))
+        return roles
+
+    async def _metrics_handler(self, _: web.Request) -> web.Response:
+        body, content_type = await asyncio.to_thread(exposition, [ActiveSessions(self.active_roles)])
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def _health_handler(self, _: web.Request) -> web.Response:
         state = self.health()
@@ -161,6 +187,8 @@ def build_server(settings: Settings, *, devmode: bool) -> RoleCallServer:
         health_port=0 if devmode else settings.health_port,
         max_sessions=settings.max_sessions,
         session_weight=LIVEKIT_TARGET_LOAD / settings.max_sessions,
+        metrics=settings.metrics,
+        role_names=RoleRegistry(settings.roles_dir, policy=settings.role_policy()).names,
         load_fnc=session_load,
         load_threshold=ServerEnvOption(dev_default=math.inf, prod_default=LIVEKIT_TARGET_LOAD),
         ws_url=settings.livekit_url,

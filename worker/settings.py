@@ -248,6 +248,32 @@ class Settings:
     log_level: str = field(default="INFO", metadata=_env("ROLECALL_LOG_LEVEL"))
     """Log level of the worker and web backend. Default `INFO`. Env: `ROLECALL_LOG_LEVEL`."""
 
+    log_format: str = field(default="", metadata=_env("ROLECALL_LOG_FORMAT"))
+    """`json` (one JSON object a line, with the session's fields: room, job, role, participant) or
+    `text`. Default: `json` under `start`, `text` under `dev` and for the web backend.
+    Env: `ROLECALL_LOG_FORMAT`."""
+
+    metrics: bool = field(default=True, metadata=_env("ROLECALL_METRICS"))
+    """Serve Prometheus metrics at `/metrics` on the worker's health endpoint (ROLECALL_HEALTH_HOST:
+    ROLECALL_HEALTH_PORT). Default `true`. Env: `ROLECALL_METRICS`."""
+
+    web_metrics_port: int = field(default=0, metadata=_env("ROLECALL_WEB_METRICS_PORT"))
+    """Port of the web backend's Prometheus metrics (`/metrics`), a listener of its own so the public
+    port never serves them; `0`: off. Default 0. Env: `ROLECALL_WEB_METRICS_PORT`."""
+
+    web_metrics_host: str = field(default="127.0.0.1", metadata=_env("ROLECALL_WEB_METRICS_HOST"))
+    """Interface of the web backend's metrics listener. Default `127.0.0.1`.
+    Env: `ROLECALL_WEB_METRICS_HOST`."""
+
+    otlp_endpoint: str = field(default="", metadata=_env("ROLECALL_OTLP_ENDPOINT"))
+    """OpenTelemetry collector (OTLP over HTTP, e.g. `http://otel-collector:4318`) for traces of every
+    session, linked from the web backend's session start to the worker's job; empty: no traces.
+    Env: `ROLECALL_OTLP_ENDPOINT`."""
+
+    trace_content: bool = field(default=False, metadata=_env("ROLECALL_TRACE_CONTENT"))
+    """Let tool arguments, prompts and transcripts into traces. Default `false`: spans carry kinds,
+    names and outcomes only. Env: `ROLECALL_TRACE_CONTENT`."""
+
     @classmethod
     def env_names(cls) -> dict[str, str]:
         """Map of field name to environment variable, for documentation and checks."""
@@ -304,6 +330,10 @@ class Settings:
             )
         if not 1 <= self.chat_max_chars <= 100_000:
             out.append(f"ROLECALL_CHAT_MAX_CHARS={self.chat_max_chars}: expected 1 to 100000")
+        if self.log_format not in ("", "json", "text"):
+            out.append(f"ROLECALL_LOG_FORMAT={self.log_format}: expected json or text")
+        if self.otlp_endpoint and not self.otlp_endpoint.startswith(("http://", "https://")):
+            out.append(f"ROLECALL_OTLP_ENDPOINT={self.otlp_endpoint}: expected an http:// or https:// URL")
         if self.livekit_max_retry < 1:
             out.append(f"ROLECALL_LIVEKIT_MAX_RETRY={self.livekit_max_retry}: expected at least 1")
         if self.max_sessions < 1:

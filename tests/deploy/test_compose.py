@@ -23,7 +23,7 @@ SCHEMA_SHA256 = "d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e6
 OUR_SERVICES = ("worker", "web", "simulator")
 # Variables livekit-server reads (`livekit-server --help`), and the image's own.
 LIVEKIT_VARS = {"LIVEKIT_KEYS", "LIVEKIT_CONFIG", "NODE_IP", "UDP_PORT", "REDIS_HOST", "REDIS_PASSWORD"}
-COMPOSE_ONLY_VARS = {"ROLECALL_WEB_PUBLISH_PORT"}
+COMPOSE_ONLY_VARS = {"ROLECALL_WEB_PUBLISH_PORT", "ROLECALL_PROMETHEUS_PUBLISH_PORT"}
 # Who may start sessions and how many: the web backend's alone.
 WEB_ADMISSION = {
     "ROLECALL_WEB_AUTH",
@@ -39,6 +39,8 @@ WEB_ADMISSION = {
     "ROLECALL_WEB_REDISPATCH_INTERVAL_S",
     "ROLECALL_TRUSTED_PROXIES",
 }
+# The web backend's metrics listener.
+WEB_METRICS = {"ROLECALL_WEB_METRICS_PORT", "ROLECALL_WEB_METRICS_HOST"}
 
 
 def compose() -> dict[str, Any]:
@@ -102,7 +104,9 @@ def test_the_schema_catches_mistakes() -> None:
 @pytest.mark.unit
 def test_services_and_images_are_pinned() -> None:
     s = services()
-    assert set(s) == {"livekit", "redis", "worker", "web", "simulator"}
+    assert set(s) == {"livekit", "redis", "worker", "web", "simulator", "prometheus"}
+    assert re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", s["prometheus"]["image"])
+    assert s["prometheus"]["profiles"] == ["observability"]
     assert s["livekit"]["image"] == "livekit/livekit-server:v1.13.5"
     assert re.fullmatch(r"redis:\d+\.\d+\.\d+(-alpine)?", s["redis"]["image"])
     assert s["simulator"]["profiles"] == ["simulator"]
@@ -146,7 +150,7 @@ def test_worker_passes_every_worker_setting() -> None:
         "ROLECALL_TOKEN_TTL_S",
     }
     web_only.add("ROLECALL_WEB_STATIC_DIR")
-    web_only |= WEB_ADMISSION
+    web_only |= WEB_ADMISSION | WEB_METRICS
     expected = set(Settings.env_names().values()) - web_only
     assert expected - set(services()["worker"]["environment"]) == set()
 

@@ -29,12 +29,12 @@ OUTSIDE = {
     "worker.bodies.BodyTooLarge": "read_capped's callers answer 413 or fail the tool call",
     "worker.tools.egress.EgressRefused": "an OSError, as aiohttp expects from a resolver",
     "worker.web.models._NotJson": "private to the JSON body parser",
+    "worker.tools.guard._Refused": "private to the tool guard: carries the ToolError of a refused call",
 }
 """Exception classes that are not `RoleCallError`s, on purpose."""
 
 PENDING: set[str] = set()
-"""Classes on their way into the tree (none now)."""
-"""Drawn in the tree but not re-based yet."""
+"""Classes drawn in the tree but not re-based yet (none now)."""
 
 
 def _exception_classes() -> dict[str, type[BaseException]]:

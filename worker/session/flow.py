@@ -35,6 +35,7 @@ from worker.report import log_report, post_report
 from worker.roles import InvalidRoleError, RenderedRole, Role, RoleError, RoleRegistry
 from worker.session.assemble import build_session
 from worker.session.context import SessionContext
+from worker.session.observe import SessionObserver
 from worker.session.room import (
     connect,
     discover_tools,
@@ -60,15 +61,25 @@ MODEL_LOST = "The voice model connection was lost and could not be restored. Ple
 async def entrypoint(job: JobContext) -> None:
     """Run one session (see the module docstring for the steps)."""
     settings = Settings.load()
+    observer = SessionObserver(settings, room=job.room.name, job_id=job.job.id, metadata=job.job.metadata)
+    try:
+        await _run(job, settings, observer)
+    finally:
+        observer.leave()
+
+
+async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -> None:
     registry = registry_for(job, settings)
     log_extra: dict[str, Any] = {"room": job.room.name, "job_id": job.job.id}
 
     # 1. Role.
-    resolved = await resolve(job, settings, registry, log_extra)
+    with observer.resolving():
+        resolved = await resolve(job, settings, registry, log_extra, observer)
     if resolved is None:
         return
     request, role, rendered = resolved.request, resolved.role, resolved.rendered
     log_extra["role"] = role.name
+    observer.role_resolved(role.name)
 
     # 2. Model, opening while the room connects and the user arrives.
     model = build_realtime_model(role, settings)
@@ -80,6 +91,7 @@ async def entrypoint(job: JobContext) -> None:
         logger.warning(
             "no user joined within %.0f s; ending", settings.participant_timeout_s, extra=log_extra
         )
+        observer.refused("no_user")
         job.shutdown("no participant")
         return
     log_extra["participant"] = user
@@ -108,8 +120,8 @@ async def entrypoint(job: JobContext) -> None:
     saver = TranscriptSaver(job.api, job.room.name, ctx.record, job.room.metadata)
     session.on("conversation_item_added", lambda _: saver.changed())
     job.add_shutdown_callback(saver.aclose)
-    job.add_shutdown_callback(lambda reason: report(ctx, settings, reason))  # step 6
-    watch_for_the_end(job, session, ctx)
+    job.add_shutdown_callback(lambda reason: report(ctx, settings, reason, observer))  # step 6
+    watch_for_the_end(job, session, ctx, observer)
     await session.start(
         agent,
         room=job.room,
@@ -128,6 +140,7 @@ async def entrypoint(job: JobContext) -> None:
         # rendered instructions, the chat history and injected turns: never on for a user's room.
         session_host=False,
     )
+    observer.session_started(session)
     await serve_the_room(job, session, ctx, settings)
 
     # 4. User, their page's tools, the greeting.
@@ -141,6 +154,7 @@ async def entrypoint(job: JobContext) -> None:
         ctx.lifecycle.spawn(live_reload(registry, session, ctx), name="rolecall.live_reload")
     ctx.lifecycle.spawn(enforce_limits(session, ctx), name="rolecall.limits")
     if user in job.room.remote_participants:
+        observer.greeting()
         agent.greet_now()  # a user gone already gets no greeting; the grace timer decides the rest
 
     # 5. Run: the conversation goes on in livekit-agents; `watch_for_the_end` ends the job.
@@ -167,7 +181,11 @@ class Resolved:
 
 
 async def resolve(
-    job: JobContext, settings: Settings, registry: RoleRegistry, log_extra: dict[str, Any]
+    job: JobContext,
+    settings: Settings,
+    registry: RoleRegistry,
+    log_extra: dict[str, Any],
+    observer: SessionObserver,
 ) -> Resolved | None:
     """The dispatch's role with its variables; or None after telling the user why there is none."""
     try:
@@ -187,6 +205,7 @@ async def resolve(
             code = "unknown_role" if exc.field == "role" else "role_error"
             message = exc.message + (f" ({exc.hint})" if exc.hint else "")
         logger.error("refusing job: %s", exc, extra={**log_extra, "code": code})
+        observer.refused(code)
         user = _named_user(job.job.metadata)
         await refuse(job, user, code, message, wait_s=settings.participant_timeout_s)
         return None
@@ -200,7 +219,9 @@ def _named_user(metadata: str) -> str | None:
         return None
 
 
-def watch_for_the_end(job: JobContext, session: AgentSession[Any], ctx: SessionContext) -> None:
+def watch_for_the_end(
+    job: JobContext, session: AgentSession[Any], ctx: SessionContext, observer: SessionObserver
+) -> None:
     """End the job when the session closes, or when the model connection is lost for good.
 
     livekit-agents 1.8.9 may never emit `close` after an unrecoverable model error, so `error` events
@@ -219,6 +240,7 @@ def watch_for_the_end(job: JobContext, session: AgentSession[Any], ctx: SessionC
         recoverable = getattr(err, "recoverable", True)
         detail = str(getattr(err, "error", None) or err)[:300]
         logger.warning("session error (recoverable=%s): %s", recoverable, detail, extra=ctx.log_extra)
+        observer.model_error(recoverable=bool(recoverable))
         if recoverable or model_lost:
             return
         model_lost = True
@@ -234,12 +256,14 @@ def watch_for_the_end(job: JobContext, session: AgentSession[Any], ctx: SessionC
         ctx.lifecycle.spawn(stop(), name="rolecall.model_lost")
 
 
-async def report(ctx: SessionContext, settings: Settings, job_reason: str) -> None:
+async def report(ctx: SessionContext, settings: Settings, job_reason: str, observer: SessionObserver) -> None:
     """Step 6: the session report, to the log and (when configured) the app backend's webhook."""
     await ctx.lifecycle.close()
     prices = price_table(settings.prices_file, ctx.log_extra)
-    session_report = ctx.record.finish(ctx.lifecycle.final_reason(job_reason), prices)
+    reason = ctx.lifecycle.final_reason(job_reason)
+    session_report = ctx.record.finish(reason, prices)
     log_report(session_report)
+    observer.ended(reason)
     if settings.webhook_url:
         async with aiohttp.ClientSession() as http:
             await post_report(http, settings.webhook_url, settings.webhook_secret, session_report)

@@ -13,6 +13,7 @@ reason when the tool did not work.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from livekit.agents import RunContext, function_tool
 from livekit.agents.llm import RawFunctionTool, ToolError
+from opentelemetry.trace import StatusCode
 
 from worker.errors import RoleCallError
+from worker.metrics import TOOL_CALLS, TOOL_SECONDS
 from worker.roles import BuiltinTool, FrontendTool, HandoffTool, HttpTool, Role
 from worker.tools.arguments import ArgumentValidator
+from worker.tracing import tracer
 
 if TYPE_CHECKING:
     from worker.session.context import SessionContext
@@ -35,6 +39,14 @@ AnyTool = FrontendTool | HttpTool | HandoffTool | BuiltinTool
 TIMEOUT_MARGIN_S = 1.0
 """Beyond its own `timeout_s` (which the kind enforces and explains), how long a call may run before
 the guard gives up on it."""
+
+
+class _Refused(Exception):
+    """Inside the guard: the call was refused before it ran (limit, arguments); carries the ToolError."""
+
+    def __init__(self, error: ToolError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class ToolFailure(RoleCallError):
@@ -76,8 +88,31 @@ def guarded(spec: AnyTool, role: Role, ctx: SessionContext, run: Runner) -> RawF
     schema = {"name": spec.name, "description": spec.description, "parameters": spec.parameters}
     limit = role.limits.max_tool_calls_per_turn
 
+    labels = {"role": role.name, "tool": spec.name, "kind": spec.kind}
+
     async def call(raw_arguments: dict[str, object], context: RunContext[Any]) -> Any:
         started = time.perf_counter()
+        outcome = "error"
+        with tracer.start_as_current_span(
+            "rolecall.tool", attributes={"rolecall.tool.name": spec.name, "rolecall.tool.kind": spec.kind}
+        ) as span:
+            if ctx.settings.trace_content:
+                span.set_attribute("rolecall.tool.arguments", json.dumps(raw_arguments, default=str)[:4096])
+            try:
+                output = await guard(raw_arguments, context, started)
+                outcome = "ok"
+                return output
+            except _Refused as refused:
+                outcome = "refused"
+                raise refused.error from None
+            finally:
+                span.set_attribute("rolecall.tool.outcome", outcome)
+                if outcome != "ok":
+                    span.set_status(StatusCode.ERROR, outcome)
+                TOOL_CALLS.labels(**labels, outcome=outcome).inc()
+                TOOL_SECONDS.labels(**labels, outcome=outcome).observe(time.perf_counter() - started)
+
+    async def guard(raw_arguments: dict[str, object], context: RunContext[Any], started: float) -> Any:
         try:
             if ctx.tools.turns.next() > limit:
                 raise ToolError(
@@ -95,7 +130,7 @@ def guarded(spec: AnyTool, role: Role, ctx: SessionContext, run: Runner) -> RawF
                 started=started,
             )
             logger.info("tool %s refused: %s", spec.name, exc.message, extra=ctx.log_extra)
-            raise
+            raise _Refused(exc) from None
         try:
             result = await asyncio.wait_for(run(args, context), timeout=spec.timeout_s + TIMEOUT_MARGIN_S)
         except ToolFailure as exc:

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 
 from livekit import api
 
+from worker.metrics import ADMISSION_REFUSALS
 from worker.web.errors import ApiError
 
 MAX_TRACKED_KEYS = 10_000
@@ -35,6 +36,7 @@ ROOM_PREFIX = "rolecall-"
 def too_many(code: str, message: str, retry_after_s: float) -> ApiError:
     """A 429 with `Retry-After` (whole seconds, at least 1) in the header and the body."""
     seconds = max(1, math.ceil(retry_after_s))
+    ADMISSION_REFUSALS.labels(code=code).inc()
     return ApiError(
         429,
         code,

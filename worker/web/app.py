@@ -27,6 +27,7 @@ from worker import signing
 from worker.bodies import BodyTooLarge, read_capped
 from worker.roles import RoleRegistry
 from worker.settings import Settings, SettingsError
+from worker.tracing import tracer
 from worker.web import config
 from worker.web.auth import Authenticator
 from worker.web.errors import ApiError, error_middleware
@@ -40,6 +41,7 @@ from worker.web.models import (
     SessionRequest,
     parse_body,
 )
+from worker.web.observe import metrics_middleware
 from worker.web.openapi import spec
 from worker.web.recipes import RecipeBook
 from worker.web.sessions import Sessions
@@ -72,7 +74,7 @@ def create_app(
     problems = config.problems(settings)
     if problems:
         raise SettingsError(problems)
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[metrics_middleware, error_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[AUTH] = Authenticator(settings)
     if registry is None:
@@ -189,12 +191,15 @@ async def list_roles(request: web.Request) -> web.Response:
 async def create_session(request: web.Request) -> web.Response:
     caller = await request.app[AUTH].caller(request)  # before the body: strangers get a 401 and no more
     body = parse_body(await read_body(request), SessionRequest)
-    session = await request.app[SESSIONS].create(body, caller)
+    # The span's context travels in the dispatch metadata: the worker's job continues this trace.
+    with tracer.start_as_current_span("rolecall.session.start", attributes={"rolecall.role": body.role}):
+        session = await request.app[SESSIONS].create(body, caller)
     return _json(session.model_dump())
 
 
 async def redispatch(request: web.Request) -> web.Response:
-    room = await request.app[SESSIONS].redispatch(request.headers.get("Authorization"))
+    with tracer.start_as_current_span("rolecall.session.redispatch"):
+        room = await request.app[SESSIONS].redispatch(request.headers.get("Authorization"))
     return _json(RedispatchResponse(room=room, dispatched=True).model_dump())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 from worker.settings import Settings, SettingsError
@@ -33,11 +34,12 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
+    from worker.tracing import configure
     from worker.web.app import create_app  # after settings: a bad .env fails fast and cheaply
     from worker.web.serve import serve_forever
+
+    configure(settings.otlp_endpoint, service="rolecall-web", content=False, livekit_agents=False)
 
     host = args.host or settings.web_host
     port = settings.web_port if args.port is None else args.port
@@ -50,9 +52,12 @@ def run(args: argparse.Namespace) -> int:
         logger.warning("ROLECALL_TOOL_SECRET is not set: POST /api/recipes/search answers 503")
     if not settings.web_static_dir.joinpath("index.html").is_file():
         logger.warning("no built demo app in %s: / shows how to build it", settings.web_static_dir)
+    app = create_app(settings)
+    if settings.web_metrics_port:
+        app.cleanup_ctx.append(_metrics_listener(settings))
     try:
         serve_forever(
-            create_app(settings),
+            app,
             host,
             port,
             on_ready=lambda bound: print(
@@ -67,3 +72,28 @@ def run(args: argparse.Namespace) -> int:
 
 def _shown(host: str) -> str:
     return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::1", "::", "localhost") else host
+
+
+def configure_logging(settings: Settings) -> None:
+    """Text lines, or one JSON object a line (`ROLECALL_LOG_FORMAT=json`, livekit-agents' formatter)."""
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if settings.log_format == "json":
+        from worker._livekit_compat import use_json_logs
+
+        use_json_logs()
+
+
+def _metrics_listener(settings: Settings) -> Any:
+    """`/metrics` on ROLECALL_WEB_METRICS_HOST:ROLECALL_WEB_METRICS_PORT for as long as the app runs."""
+
+    async def listen(_: Any) -> AsyncIterator[None]:
+        from worker.web.observe import serve_metrics
+
+        runner = await serve_metrics(settings.web_metrics_host, settings.web_metrics_port)
+        logger.info("metrics on http://%s:%d/metrics", settings.web_metrics_host, settings.web_metrics_port)
+        yield
+        await runner.cleanup()
+
+    return listen

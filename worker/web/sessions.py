@@ -39,6 +39,7 @@ from worker.roles import (
     UnknownRoleError,
 )
 from worker.settings import Settings
+from worker.tracing import carrier
 from worker.web.admission import PENDING_MARGIN_S, KeyedLocks, SessionCount, TokenBucket, too_many
 from worker.web.auth import Caller
 from worker.web.errors import ApiError
@@ -313,7 +314,9 @@ class Sessions:
         return any(p.kind == api.ParticipantInfo.Kind.AGENT for p in listing.participants)
 
     async def _dispatch(self, room: str, identity: str, metadata: TokenMetadata) -> None:
-        request = DispatchRequest(role=metadata.role, vars=metadata.vars, participant=identity)
+        request = DispatchRequest(
+            role=metadata.role, vars=metadata.vars, participant=identity, trace=carrier()
+        )
         await self.lk.agent_dispatch.create_dispatch(
             api.CreateAgentDispatchRequest(
                 agent_name=self.settings.agent_name, room=room, metadata=request.to_metadata()
