@@ -1,9 +1,9 @@
 """Prometheus metrics: what RoleCall's worker and web backend count, and how they are served.
 
 The worker's sessions run in job processes (livekit-agents' process pool), so metrics use
-prometheus-client's multiprocess mode: `enable_multiprocess` (called by `python -m worker start|dev`
-before anything imports prometheus-client) points `PROMETHEUS_MULTIPROC_DIR` at a private folder every
-process of the worker writes to, and `/metrics` on the worker's health port reads them all. livekit-
+prometheus-client's multiprocess mode: `python -m worker start|dev` points `PROMETHEUS_MULTIPROC_DIR` at
+a private folder every process of the worker writes to before anything imports prometheus-client
+(`worker.runner`), and `/metrics` on the worker's health port reads them all. livekit-
 agents' own metrics (`lk_agents_*`) come along. Sessions active by role are read from the worker's own
 job list when scraped, not counted across processes.
 
@@ -15,7 +15,6 @@ counted as `other`.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -83,18 +82,6 @@ ADMISSION_REFUSALS = Counter(
 def role_label(name: str, known: Iterable[str]) -> str:
     """`name` when it is one of the roles in the folder, else `other`."""
     return name if name in set(known) else OTHER
-
-
-def enable_multiprocess() -> str:
-    """Give this process and its children one private metrics folder (unless one is set); its path.
-
-    Must run before prometheus-client is first imported in this process (its value class is chosen then):
-    `worker.runner` calls it before importing livekit-agents."""
-    folder = os.environ.get(MULTIPROC_ENV)
-    if not folder:
-        folder = tempfile.mkdtemp(prefix="rolecall-metrics-")
-        os.environ[MULTIPROC_ENV] = folder
-    return folder
 
 
 class ActiveSessions(Collector):

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 from typing import Any
 
 from worker.settings import Settings, SettingsError
@@ -54,11 +55,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     if settings.metrics:
-        # Before anything imports prometheus-client: every process of this worker writes its metrics
-        # to one folder, which /metrics reads (worker.metrics).
-        from worker.metrics import enable_multiprocess
-
-        atexit.register(shutil.rmtree, enable_multiprocess(), True)
+        atexit.register(shutil.rmtree, _metrics_folder(), True)
     from worker.roles import RoleRegistry
 
     registry = RoleRegistry(settings.roles_dir, policy=settings.role_policy())
@@ -101,6 +98,19 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _metrics_folder() -> str:
+    """Give this worker's processes one private folder for their Prometheus metrics (unless one is set).
+
+    prometheus-client picks its multiprocess mode when first imported (`PROMETHEUS_MULTIPROC_DIR` then
+    set): this runs before anything imports it, which is why it is not in `worker.metrics`. /metrics on
+    the health port reads every process's files (`worker.metrics.exposition`)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        folder = tempfile.mkdtemp(prefix="rolecall-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
 
 
 def _share_last_valid_roles() -> None:
