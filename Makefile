@@ -18,7 +18,8 @@ FRONTEND := frontend
 NPM_STAMP := $(FRONTEND)/node_modules/.rolecall-installed
 DEMO_BUILD := $(FRONTEND)/demo/dist/index.html
 FRONTEND_SOURCES := $(shell find $(FRONTEND)/lib/src $(FRONTEND)/demo/src $(FRONTEND)/demo/public -type f 2>/dev/null) \
-  $(FRONTEND)/demo/index.html $(FRONTEND)/demo/vite.config.ts $(FRONTEND)/tsconfig.base.json
+  $(FRONTEND)/demo/index.html $(FRONTEND)/demo/vite.config.ts $(FRONTEND)/tsconfig.base.json \
+  $(FRONTEND)/lib/tsconfig.build.json
 
 .PHONY: help setup system-packages frontend types lint format test demo lock clean bench soak
 
@@ -77,7 +78,8 @@ $(NPM_STAMP): $(FRONTEND)/package-lock.json $(FRONTEND)/package.json $(FRONTEND)
 	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The demo app, built into frontend/demo/dist (served by `python -m worker web`) when a source changed.
+# The library into frontend/lib/dist (the demo imports that build, as any app would), then the demo app
+# into frontend/demo/dist (served by `python -m worker web`), when a source changed.
 $(DEMO_BUILD): $(NPM_STAMP) $(FRONTEND_SOURCES)
 	cd $(FRONTEND) && npm run build --silent
 	@touch $@
@@ -129,4 +131,5 @@ lock: $(PY_STAMP)
 	@echo "constraints.txt updated ($$(wc -l < constraints.txt) pins)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts $(FRONTEND)/node_modules $(FRONTEND)/demo/dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts $(FRONTEND)/node_modules $(FRONTEND)/demo/dist \
+	  $(FRONTEND)/lib/dist

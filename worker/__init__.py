@@ -4,4 +4,10 @@ Roles live in YAML files (`worker.roles`), tool calls reach the web frontend as 
 built-in simulator (`worker.simulator`) stands in for the OpenAI Realtime service.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("rolecall")
+    """The installed distribution's version (pyproject.toml's; `@rolecall/client` has the same)."""
+except PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"

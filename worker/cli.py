@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from worker import __version__
+
 # command name -> (module that registers it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "roles": ("worker.roles.cli", "check, list and describe role files"),
@@ -28,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """Build the parser; with `only`, import just that command's module."""
     parser = argparse.ArgumentParser(prog="python -m worker", description="RoleCall worker toolkit")
+    parser.add_argument("--version", action="version", version=f"rolecall {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     registered: set[str] = set()

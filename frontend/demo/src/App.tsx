@@ -14,6 +14,10 @@ import {
   type ToolCallEvent,
 } from "@rolecall/client";
 import { useActiveRole, useAgentErrors, useRoleCallTools } from "@rolecall/client/react";
+// The starter roles' generated types and precompiled validators (the backend's CSP forbids compiling
+// schemas in the page); an app with roles of its own generates these with `python -m worker roles types`.
+import { TOOL_SCHEMAS, type ToolArgs } from "@rolecall/client/roles";
+import { VALIDATORS } from "@rolecall/client/roles/validators";
 import { ConnectionState, Room } from "livekit-client";
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore, type CSSProperties } from "react";
 
@@ -42,7 +46,7 @@ export function App() {
     ]);
   }, []);
   const handlers = useMemo(() => cookingHandlers(store), [store]);
-  useRoleCallTools(handlers, { room, onCall });
+  useRoleCallTools<ToolArgs>(handlers, { room, onCall, schemas: TOOL_SCHEMAS, validators: VALIDATORS });
 
   const [roles, setRoles] = useState<RoleSummary[] | undefined>(undefined);
   const [rolesError, setRolesError] = useState<string | undefined>(undefined);

@@ -6,7 +6,8 @@
  * A handler that cannot do what it is asked throws; the library turns that into an RPC error the
  * agent can talk about.
  */
-import type { ToolArgs, ToolHandlers } from "@rolecall/client";
+import type { ToolHandlers } from "@rolecall/client";
+import type { ToolArgs } from "@rolecall/client/roles";
 
 export interface Ingredient {
   name: string;

@@ -30,9 +30,9 @@ import {
   type SessionLimitEvent,
   type TimeLimit,
   type TimeLimitEvent,
-} from "./generated/protocol";
+} from "./generated/protocol.js";
 
-export { ATTR_ERROR, ATTR_ROLE, ATTR_ROLE_TITLE, EVENTS_TOPIC } from "./generated/protocol";
+export { ATTR_ERROR, ATTR_ROLE, ATTR_ROLE_TITLE, EVENTS_TOPIC } from "./generated/protocol.js";
 /** How long the page waits for the agent after connecting before reporting `agent_did_not_join`. */
 export const DEFAULT_JOIN_TIMEOUT_MS = 20_000;
 

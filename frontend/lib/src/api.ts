@@ -1,5 +1,5 @@
 /** The web backend's API (`python -m worker web`): roles, sessions, and bringing the agent back. */
-import { RoleCallApiError } from "./errors";
+import { RoleCallApiError } from "./errors.js";
 
 /** A role as the role picker shows it. */
 export interface RoleSummary {

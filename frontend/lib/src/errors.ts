@@ -9,10 +9,10 @@
  */
 import { RpcError } from "livekit-client";
 
-import { RPC_ERROR_MESSAGE_LIMIT } from "./generated/protocol";
+import { RPC_ERROR_MESSAGE_LIMIT } from "./generated/protocol.js";
 
 // The limits are part of the page protocol (worker/protocol.py): one source for both sides.
-export { RPC_ERROR_MESSAGE_LIMIT, RPC_METHOD_LIMIT, RPC_PAYLOAD_LIMIT } from "./generated/protocol";
+export { RPC_ERROR_MESSAGE_LIMIT, RPC_METHOD_LIMIT, RPC_PAYLOAD_LIMIT } from "./generated/protocol.js";
 
 const encoder = new TextEncoder();
 

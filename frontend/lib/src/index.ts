@@ -1,20 +1,22 @@
 /**
  * @rolecall/client: the page side of a RoleCall voice agent, over livekit-client.
  *
+ *   import { TOOL_SCHEMAS, type ToolArgs } from "./rolecall/roles";   // python -m worker roles types
+ *
  *   const room = new Room();
- *   const tools = createToolRegistry(room, {
+ *   registerTools<ToolArgs>(room, {
  *     show_recipe: async ({ recipe_id }) => ({ shown: await showRecipe(recipe_id) }),
- *   });                                          // before connecting
+ *   }, { schemas: TOOL_SCHEMAS });                // before connecting
  *   watchActiveRole(room, (role) => setPersona(role));
  *   watchAgentErrors(room, (error) => setBanner(error));
  *   const session = await createApiClient().createSession("cooking-guide");
  *   await room.connect(session.url, session.token);
  *
- * React hooks over the same core live in `@rolecall/client/react`; the generated role types in
- * `@rolecall/client/roles`; the whole page protocol (generated from `worker/protocol.py`) in
- * `@rolecall/client/protocol`.
+ * React hooks over the same core live in `@rolecall/client/react`; the whole page protocol (generated
+ * from `worker/protocol.py`) in `@rolecall/client/protocol`; the types of RoleCall's starter roles
+ * (the demo's) in `@rolecall/client/roles`.
  */
-import { CHAT_TOPIC } from "./generated/protocol";
+import { CHAT_TOPIC } from "./generated/protocol.js";
 
 export {
   ATTR_ERROR,
@@ -35,14 +37,14 @@ export {
   type EventRoom,
   type RoleCallEvent,
   type WatchAgentErrorsOptions,
-} from "./agent";
+} from "./agent.js";
 export {
   createApiClient,
   type ApiClient,
   type ApiClientOptions,
   type RoleSummary,
   type SessionInfo,
-} from "./api";
+} from "./api.js";
 export {
   RPC_ERROR_MESSAGE_LIMIT,
   RPC_METHOD_LIMIT,
@@ -51,7 +53,7 @@ export {
   describeError,
   truncateUtf8,
   utf8Length,
-} from "./errors";
+} from "./errors.js";
 export {
   AGENT_ERROR_CODE_VALUES,
   CHAT_BURST,
@@ -74,23 +76,23 @@ export {
   type SessionLimitEvent,
   type TimeLimit,
   type TimeLimitEvent,
-} from "./generated/protocol";
-export type { JsonSchema, RoleName, RoleToolArgs, ToolArgs, ToolMethod } from "./generated/roles";
+} from "./generated/protocol.js";
 export {
   CALLER_GRACE_MS,
   DISCOVERY_METHOD,
-  createToolRegistry,
   parseArguments,
   registerTools,
   serializeResult,
+  type JsonSchema,
   type RegisterToolsOptions,
   type RpcRoom,
+  type SchemaValidator,
   type ToolCall,
   type ToolCallEvent,
   type ToolHandler,
   type ToolHandlers,
   type ToolRegistry,
-} from "./tools";
+} from "./tools.js";
 
 /**
  * Send typed text to the agent, as the user's turn (the `lk.chat` text stream topic). The agent takes at

@@ -3,7 +3,10 @@
  * `@livekit/components-react`'s RoomContext (`<LiveKitRoom>` / `<RoomContext.Provider>`).
  *
  *   const room = useMemo(() => new Room(), []);
- *   useRoleCallTools({ start_timer: ({ label, seconds }) => timers.start(label, seconds) }, { room });
+ *   useRoleCallTools<ToolArgs>(                 // ToolArgs, TOOL_SCHEMAS: python -m worker roles types
+ *     { start_timer: ({ label, seconds }) => timers.start(label, seconds) },
+ *     { room, schemas: TOOL_SCHEMAS },
+ *   );
  *   const role = useActiveRole(room);
  *   const { error, reset } = useAgentErrors({ room });
  *
@@ -20,15 +23,13 @@ import {
   type ActiveRole,
   type AgentError,
   type AgentErrorWatch,
-} from "./agent";
-import type { ToolArgs } from "./generated/roles";
+} from "./agent.js";
 import {
-  createToolRegistry,
   registerTools,
   type RegisterToolsOptions,
   type ToolHandler,
   type ToolHandlers,
-} from "./tools";
+} from "./tools.js";
 
 function useRoom(room: Room | undefined, hook: string): Room {
   const fromContext = useMaybeRoomContext();
@@ -45,11 +46,10 @@ export interface UseRoleCallToolsOptions<M> extends RegisterToolsOptions<M> {
 
 /**
  * Register tool handlers on the room for as long as the component is mounted. Handlers may change on
- * every render (the latest one runs); the set of method names is what gets registered. Without
- * `schemas`, names and argument types come from the role files (`ToolArgs`) and arguments are
- * validated against the generated schemas.
+ * every render (the latest one runs); the set of method names is what gets registered. Pass the
+ * generated `TOOL_SCHEMAS` as `schemas` (and `ToolArgs` as `M`) so arguments are typed and validated.
  */
-export function useRoleCallTools<M extends object = ToolArgs>(
+export function useRoleCallTools<M extends object>(
   handlers: ToolHandlers<M>,
   options: UseRoleCallToolsOptions<M> = {},
 ): void {
@@ -58,7 +58,7 @@ export function useRoleCallTools<M extends object = ToolArgs>(
   latest.current = handlers;
   const onCall = useRef(options.onCall);
   onCall.current = options.onCall;
-  const { schemas, isAllowedCaller } = options;
+  const { schemas, validators, isAllowedCaller } = options;
   const methods = Object.keys(handlers)
     .filter((key) => typeof (handlers as Record<string, unknown>)[key] === "function")
     .sort()
@@ -72,20 +72,14 @@ export function useRoleCallTools<M extends object = ToolArgs>(
         return handler(args, call);
       };
     }
-    const common = { onCall: (event: Parameters<NonNullable<RegisterToolsOptions<M>["onCall"]>>[0]) => onCall.current?.(event) };
-    const registry =
-      schemas === undefined
-        ? createToolRegistry(room, stable as ToolHandlers<ToolArgs>, {
-            ...common,
-            ...(isAllowedCaller ? { isAllowedCaller } : {}),
-          })
-        : registerTools<M>(room, stable as ToolHandlers<M>, {
-            ...common,
-            schemas,
-            ...(isAllowedCaller ? { isAllowedCaller } : {}),
-          });
+    const registry = registerTools<M>(room, stable as ToolHandlers<M>, {
+      onCall: (event) => onCall.current?.(event),
+      ...(schemas ? { schemas } : {}),
+      ...(validators ? { validators } : {}),
+      ...(isAllowedCaller ? { isAllowedCaller } : {}),
+    });
     return () => registry.unregister();
-  }, [room, methods, schemas, isAllowedCaller]);
+  }, [room, methods, schemas, validators, isAllowedCaller]);
 }
 
 /** The persona speaking now (changes on handoff); undefined until the agent has announced one. */
@@ -126,4 +120,4 @@ export function useAgentErrors(options: UseAgentErrorsOptions = {}): {
   return { error, reset };
 }
 
-export type { ActiveRole, AgentError } from "./agent";
+export type { ActiveRole, AgentError } from "./agent.js";

@@ -16,12 +16,12 @@ import {
   describeError,
   rpcError,
   utf8Length,
-} from "./errors";
-import { DISCOVERY_METHOD, type DiscoveryReply } from "./generated/protocol";
-import { TOOL_SCHEMAS, type JsonSchema, type ToolArgs } from "./generated/roles";
-import { validate } from "./validate";
+} from "./errors.js";
+import { DISCOVERY_METHOD, type DiscoveryReply } from "./generated/protocol.js";
+import { validate, type JsonSchema, type SchemaValidator } from "./validate.js";
 
-export { DISCOVERY_METHOD } from "./generated/protocol";
+export { DISCOVERY_METHOD } from "./generated/protocol.js";
+export type { JsonSchema, SchemaValidator } from "./validate.js";
 /** How long a call from a participant the room does not know yet waits for it to appear, in ms. */
 export const CALLER_GRACE_MS = 2_000;
 
@@ -62,8 +62,16 @@ export interface ToolCallEvent {
 }
 
 export interface RegisterToolsOptions<M> {
-  /** JSON Schema per method; arguments of a method without one are only checked to be a JSON object. */
+  /**
+   * JSON Schema per method (e.g. the generated `TOOL_SCHEMAS`); arguments of a method with neither a
+   * schema nor a validator are only checked to be a JSON object.
+   */
   schemas?: { readonly [K in keyof M]?: JsonSchema };
+  /**
+   * Precompiled validators per method (Ajv standalone code), used instead of compiling `schemas` at run
+   * time, which a strict Content-Security-Policy forbids.
+   */
+  validators?: { readonly [K in keyof M]?: SchemaValidator };
   /** Who may call; by default only participants of kind AGENT. */
   isAllowedCaller?: (participant: { identity: string; kind: ParticipantKind }) => boolean;
   /** Called after every call, answered or refused. */
@@ -100,6 +108,7 @@ export function registerTools<M extends object>(
     (entry): entry is [string, ToolHandler<unknown>] => typeof entry[1] === "function",
   );
   const schemas = (options.schemas ?? {}) as Readonly<Record<string, JsonSchema | undefined>>;
+  const validators = (options.validators ?? {}) as Readonly<Record<string, SchemaValidator | undefined>>;
   const allowed = options.isAllowedCaller ?? isAgent;
   let state = rooms.get(room);
   for (const [method] of entries) {
@@ -124,7 +133,7 @@ export function registerTools<M extends object>(
   const methods: string[] = [];
   for (const [method, handler] of entries) {
     room.registerRpcMethod(method, (data) =>
-      invoke(room, method, handler, schemas[method], data, allowed, options.onCall),
+      invoke(room, method, handler, validators[method] ?? schemas[method], data, allowed, options.onCall),
     );
     roomTools.methods.add(method);
     methods.push(method);
@@ -147,24 +156,11 @@ export function registerTools<M extends object>(
   };
 }
 
-/**
- * `registerTools` typed by the role files: handler names and argument types come from the generated
- * `ToolArgs`, and arguments are validated against the generated schemas. A renamed tool or a changed
- * parameter is a compile error here.
- */
-export function createToolRegistry(
-  room: RpcRoom,
-  handlers: ToolHandlers<ToolArgs>,
-  options: Omit<RegisterToolsOptions<ToolArgs>, "schemas"> = {},
-): ToolRegistry {
-  return registerTools<ToolArgs>(room, handlers, { ...options, schemas: TOOL_SCHEMAS });
-}
-
 async function invoke(
   room: RpcRoom,
   method: string,
   handler: ToolHandler<unknown>,
-  schema: JsonSchema | undefined,
+  schema: JsonSchema | SchemaValidator | undefined,
   data: RpcInvocationData,
   allowed: (participant: { identity: string; kind: ParticipantKind }) => boolean,
   onCall: ((event: ToolCallEvent) => void) | undefined,
@@ -214,8 +210,15 @@ async function checkCaller(
   }
 }
 
-/** The arguments in an RPC payload: a JSON object (empty payload: `{}`), valid against `schema`. */
-export function parseArguments(method: string, payload: string, schema: JsonSchema | undefined): unknown {
+/**
+ * The arguments in an RPC payload: a JSON object (empty payload: `{}`), valid against `schema` (a JSON
+ * Schema or a precompiled validator).
+ */
+export function parseArguments(
+  method: string,
+  payload: string,
+  schema: JsonSchema | SchemaValidator | undefined,
+): unknown {
   let args: unknown;
   if (payload.trim() === "") {
     args = {};

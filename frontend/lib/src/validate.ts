@@ -1,46 +1,48 @@
 /**
  * Arguments checked against a tool's JSON Schema (Draft 2020-12, like the worker), with short messages.
  *
- * The role files' schemas are precompiled (`generated/validators.ts`, Ajv standalone code), because a
- * page with a strict Content-Security-Policy may not compile code at run time. Other schemas (passed
- * to `registerTools`) are compiled here with Ajv, which needs `'unsafe-eval'` under a CSP.
+ * A schema is compiled here with Ajv the first time it is used, which a page under a strict
+ * Content-Security-Policy (`script-src 'self'`, as `python -m worker web` sends) may not do: Ajv compiles
+ * with `new Function`. Such a page passes precompiled validators instead (Ajv standalone code, plain
+ * module code; see `scripts/validators.ts` and `@rolecall/client/roles/validators`).
  */
-import Ajv2020, { type ErrorObject } from "ajv/dist/2020";
+import Ajv2020, { type ErrorObject } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 
-import type { JsonSchema } from "./generated/roles";
-import { PRECOMPILED } from "./generated/validators";
+/** A JSON Schema, as written in a role file's tool `parameters`. */
+export type JsonSchema = { readonly [keyword: string]: unknown };
 
-type Validator = { (data: unknown): boolean; errors?: unknown };
+/** A validator compiled ahead of time (Ajv standalone code): true when valid, Ajv's `errors` when not. */
+export type SchemaValidator = { (data: unknown): boolean; errors?: unknown };
 
 let ajv: Ajv2020 | undefined;
-const compiled = new WeakMap<object, Validator>();
+const compiled = new WeakMap<object, SchemaValidator>();
 
-function validatorFor(schema: JsonSchema): Validator {
-  const ready = PRECOMPILED.get(schema) ?? compiled.get(schema);
+function compile(schema: JsonSchema): SchemaValidator {
+  const ready = compiled.get(schema);
   if (ready !== undefined) return ready;
   if (ajv === undefined) {
     // The role loader already checked every schema; strict mode would only repeat that, noisily.
     ajv = new Ajv2020({ allErrors: true, strict: false });
     addFormats(ajv);
   }
-  let check: Validator;
+  let check: SchemaValidator;
   try {
     check = ajv.compile(schema as object);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
       `cannot compile the tool's JSON Schema here (${reason}); under a Content-Security-Policy, ` +
-        "precompile it (see scripts/validators.ts)",
+        "pass precompiled validators (registerTools' `validators` option)",
     );
   }
   compiled.set(schema, check);
   return check;
 }
 
-/** The problems with `value` against `schema`, as short lines (empty when valid). */
-export function validate(schema: JsonSchema, value: unknown): string[] {
-  const check = validatorFor(schema);
+/** The problems with `value` against a schema or a precompiled validator, as short lines (empty when valid). */
+export function validate(schema: JsonSchema | SchemaValidator, value: unknown): string[] {
+  const check = typeof schema === "function" ? schema : compile(schema);
   return check(value) ? [] : ((check.errors as ErrorObject[] | null | undefined) ?? []).map(describe);
 }
 

@@ -7,8 +7,7 @@ import { ParticipantKind, RpcError } from "livekit-client";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { RPC_ERROR_MESSAGE_LIMIT, RPC_PAYLOAD_LIMIT, truncateUtf8, utf8Length } from "../src/errors";
-import { parseArguments, registerTools, serializeResult } from "../src/tools";
-import type { JsonSchema } from "../src/generated/roles";
+import { parseArguments, registerTools, serializeResult, type JsonSchema } from "../src/tools";
 import { FakeRoom } from "./fakeRoom";
 
 const SCHEMA = {

@@ -2,14 +2,9 @@ import { ParticipantKind, RpcError } from "livekit-client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { RPC_ERROR_MESSAGE_LIMIT, RPC_PAYLOAD_LIMIT, utf8Length } from "../src/errors";
-import { TOOL_METHODS } from "../src/generated/roles";
-import {
-  CALLER_GRACE_MS,
-  DISCOVERY_METHOD,
-  createToolRegistry,
-  registerTools,
-  type ToolCallEvent,
-} from "../src/tools";
+import { TOOL_SCHEMAS, type ToolArgs } from "../src/generated/roles";
+import { VALIDATORS } from "../src/generated/validators";
+import { CALLER_GRACE_MS, DISCOVERY_METHOD, registerTools, type ToolCallEvent } from "../src/tools";
 import { FakeRoom } from "./fakeRoom";
 
 const Code = RpcError.ErrorCode;
@@ -173,12 +168,20 @@ describe("payload parsing and validation", () => {
 
   it("validates against the schemas generated from the role files", async () => {
     const started: string[] = [];
-    createToolRegistry(room, { start_timer: ({ label }) => void started.push(label) });
+    registerTools<ToolArgs>(room, { start_timer: ({ label }) => void started.push(label) }, { schemas: TOOL_SCHEMAS });
     expect(await room.call("start_timer", { label: "eggs", seconds: 30 })).toBe('{"ok":true}');
     const error = await rejection(room.call("start_timer", { label: "eggs", seconds: 0 }));
     expect(error.message).toBe("start_timer: invalid arguments: seconds: must be >= 1");
     expect(started).toEqual(["eggs"]);
-    expect(TOOL_METHODS).toContain("start_timer");
+  });
+
+  it("uses a precompiled validator instead of compiling the schema", async () => {
+    // A schema Ajv cannot compile: only the validator can be what answers.
+    const broken = { type: "no-such-type" };
+    registerTools(room, { start_timer: () => "ok" }, { schemas: { start_timer: broken }, validators: VALIDATORS });
+    expect(await room.call("start_timer", { label: "eggs", seconds: 30 })).toBe('"ok"');
+    const error = await rejection(room.call("start_timer", { label: "eggs", seconds: 0 }));
+    expect(error.message).toBe("start_timer: invalid arguments: seconds: must be >= 1");
   });
 });
 
@@ -275,16 +278,18 @@ describe("results", () => {
 
 describe("types from the role files", () => {
   it("are enforced at compile time", () => {
-    createToolRegistry(room, {
+    registerTools<ToolArgs>(room, {
       show_recipe: ({ recipe_id }) => recipe_id.toUpperCase(),
       start_timer: ({ seconds }) => seconds + 1,
       // @ts-expect-error a tool no role declares
       show_recepe: () => 1,
     });
-    createToolRegistry(new FakeRoom(), {
+    registerTools<ToolArgs>(new FakeRoom(), {
       // @ts-expect-error `seconds` is a number, not a string
       start_timer: ({ seconds }: { label: string; seconds: string }) => seconds,
     });
+    // @ts-expect-error a schema for a method ToolArgs does not have
+    registerTools<ToolArgs>(new FakeRoom(), {}, { schemas: { show_recepe: {} } });
     expect(true).toBe(true);
   });
 });
