@@ -131,8 +131,17 @@ def test_an_outside_app_installs_type_checks_and_builds_the_packed_library(tmp_p
         run(["npm", "pack", "--ignore-scripts", "--json", "--pack-destination", str(tmp_path)], LIB)
     )[0]
     files = {f["path"] for f in packed["files"]}
-    assert {"package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/react.js"} <= files
-    assert not {f for f in files if not f.startswith("dist/") and f not in ("package.json", "README.md")}
+    assert {
+        "package.json",
+        "README.md",
+        "LICENSE",
+        "dist/index.js",
+        "dist/index.d.ts",
+        "dist/react.js",
+    } <= files
+    assert not {
+        f for f in files if not f.startswith("dist/") and f not in ("package.json", "README.md", "LICENSE")
+    }
     for entry, target in manifest()["exports"].items():
         if entry != "./package.json":
             assert {target["types"][2:], target["default"][2:]} <= files, entry

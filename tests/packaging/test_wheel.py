@@ -66,7 +66,7 @@ def build_wheel(out: Path) -> Path:
     """The wheel of a copy of the sources (what a clean clone has: no build/, no egg-info, no caches)."""
     src = out / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "worker", src / "worker", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     run(
@@ -121,6 +121,7 @@ def test_wheel_holds_the_package_its_data_and_complete_metadata(installed: Insta
     extra = {n for n in names if not n.startswith(("worker/", f"{info}/"))}
     assert not extra, f"the wheel installs more than the package: {sorted(extra)}"
     assert "rolecall = worker.cli:main" in entry_points
+    assert f"{info}/licenses/LICENSE" in names  # the Apache-2.0 text ships with the package
 
     assert meta["Name"] == "rolecall" and meta["Version"] == VERSION
     assert meta["Summary"] == PROJECT["description"]
