@@ -14,7 +14,8 @@ from worker.roles import parameters
 from worker.roles._files import ROLE_SUFFIX, inside, list_named, read_text
 from worker.roles._texts import Text, scalar_locator, template_errors, text_locator
 from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
-from worker.roles.models import FragmentFile, HandoffTool, PromptFile, Role, RoleFile
+from worker.roles.model_checks import handoff_problem, history_problem, read_model_block, tool_choice_problems
+from worker.roles.models import FragmentFile, HandoffTool, ModelSettings, PromptFile, Role, RoleFile
 from worker.roles.policy import RolePolicy
 from worker.yamlfile import (
     Document,
@@ -73,6 +74,7 @@ class RoleLoader:
         self.roles_dir = os.path.abspath(roles_dir)
         self.policy = policy if policy is not None else RolePolicy()
         self._fragments: dict[str, _Fragment] = {}
+        self._models: dict[str, ModelSettings | None] = {}
 
     # -------------------------------------------------------------------------------------- listing
 
@@ -145,6 +147,7 @@ class RoleLoader:
                 )
 
         errors.extend(self._tool_errors(role_file.name, tools, deps))
+        errors.extend(self._model_errors(role_file, doc, tools, deps))
         greeting_texts = self._greeting_texts(role_file, doc)
         for text in [*texts, *greeting_texts]:
             errors.extend(template_errors(text, role_file.variables, display))
@@ -309,6 +312,37 @@ class RoleLoader:
                     hint = f"{hint} existing roles: {existing}" if hint else f"existing roles: {existing}"
                     errors.append(_at(doc, (*path, "target"), f"unknown role {tool.target!r}", hint))
         return errors
+
+    def _model_errors(
+        self,
+        role_file: RoleFile,
+        doc: Document,
+        tools: list[tuple[ToolModel, Document, Path]],
+        deps: list[str],
+    ) -> list[RoleError]:
+        """`tool_choice` against the tools; each handoff target's model block against this one's."""
+        model = role_file.model
+        errors = [
+            _at(doc, p.path, p.message, p.hint)
+            for p in tool_choice_problems(model, [tool.name for tool, _, _ in tools])
+        ]
+        roles = self.role_files()
+        for tool, tool_doc, path in tools:
+            if not isinstance(tool, HandoffTool) or tool.target not in roles or tool.target == role_file.name:
+                continue
+            if tool.history == "none" and (problem := history_problem(model)):
+                errors.append(_at(tool_doc, (*path, "history"), problem, "use history: full"))
+            deps.append(roles[tool.target])  # its model block changing can make this role invalid
+            target = self._model_of(roles[tool.target])
+            found = handoff_problem(model, target, tool.target) if target is not None else None
+            if found is not None:
+                errors.append(_at(tool_doc, (*path, "target"), found.message, found.hint))
+        return errors
+
+    def _model_of(self, path: str) -> ModelSettings | None:
+        if path not in self._models:
+            self._models[path] = read_model_block(path, self.policy)
+        return self._models[path]
 
     @staticmethod
     def _greeting_texts(role_file: RoleFile, doc: Document) -> list[Text]:
