@@ -12,13 +12,15 @@ Pinned: livekit-agents 1.8.9, livekit (rtc) 1.1.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from livekit import rtc
 from livekit.agents import AgentServer, AgentSession, utils
 from livekit.agents.cli import proto
+from livekit.agents.llm._realtime import gpt_live, gpt_live_types
+from livekit.agents.llm._realtime.gpt_live import GPTLiveSession
 from livekit.agents.voice.remote_session import TOPIC_SESSION_MESSAGES, RoomSessionTransport, SessionHost
 from livekit.plugins.openai import realtime
 from livekit.plugins.openai.realtime.realtime_model import NUM_CHANNELS, SAMPLE_RATE
@@ -118,6 +120,26 @@ def set_input_chunk(session: realtime.RealtimeSession, chunk_ms: int) -> bool:
     session._bstream = utils.audio.AudioByteStream(
         SAMPLE_RATE, NUM_CHANNELS, samples_per_channel=SAMPLE_RATE * chunk_ms // 1000
     )
+    return True
+
+
+def set_live_backend(session: GPTLiveSession, options: Mapping[str, Any]) -> bool:
+    """Change a GPT-Live session's backend settings: `GPTLiveSession._opts.responses` (private, read when
+    the session starts and on every reconnect) and, once started, a sparse `session.update` through
+    `_send_delegation_update` (private). livekit-agents 1.8.9 updates the backend's tools and tool choice
+    itself but has no way to change its instructions or other settings. Renamed upstream: the backend
+    keeps the settings it started with, a warning says so, and False is returned."""
+    opts = getattr(session, "_opts", None)
+    responses = getattr(opts, "responses", None)
+    send = getattr(session, "_send_delegation_update", None)
+    if not isinstance(responses, dict) or not callable(send):
+        _warn_once("live_backend", "GPTLiveSession hides its backend settings; the backend cannot be retuned")
+        return False
+    responses.update(options)
+    update: dict[str, Any] = {k: v for k, v in options.items() if k != "tool_choice"}
+    if "tool_choice" in options:
+        update["tool_choice"] = gpt_live._to_tool_choice(options["tool_choice"])
+    send(gpt_live_types.ResponsesConfig(**update))
     return True
 
 

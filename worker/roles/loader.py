@@ -322,7 +322,7 @@ class RoleLoader:
     ) -> list[RoleError]:
         """`tool_choice` against the tools; each handoff target's model block against this one's."""
         model = role_file.model
-        errors = [
+        errors: list[RoleError] = [
             _at(doc, p.path, p.message, p.hint)
             for p in tool_choice_problems(model, [tool.name for tool, _, _ in tools])
         ]

@@ -30,7 +30,7 @@ from livekit.agents.voice.events import CloseEvent, ErrorEvent
 from worker.continuity import TranscriptSaver, summary_from_metadata
 from worker.dispatch import DispatchError, DispatchRequest
 from worker.protocol import AgentErrorCode
-from worker.realtime import build_realtime_model, input_frame_ms
+from worker.realtime import build_model, input_frame_ms
 from worker.report import log_report, post_report
 from worker.roles import InvalidRoleError, RenderedRole, Role, RoleError, RoleRegistry
 from worker.session.assemble import build_session
@@ -70,8 +70,8 @@ async def entrypoint(job: JobContext) -> None:
     request, role, rendered = resolved.request, resolved.role, resolved.rendered
     log_extra["role"] = role.name
 
-    # 2. Model, opening while the room connects and the user arrives.
-    model = build_realtime_model(role, settings)
+    # 2. Model (Realtime, or GPT-Live for `api: live`), opening while the room connects and the user arrives.
+    model = build_model(role, settings)
     model.open_early()
     job.add_shutdown_callback(model.aclose)
     await connect(job)
