@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,23 @@ def test_the_cli_writes_a_new_directory_only(tmp_path: Path, capsys: pytest.Capt
     assert "3 roles on api: live" in capsys.readouterr().out
     assert main(["roles", "live-variant", str(ROLES), "-o", str(tmp_path / "live")]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_make_demo_can_switch_the_starter_roles_to_gpt_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("demo", ROLES.parent / "scripts" / "demo.py")
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "demo", demo)  # its dataclasses look their module up
+    spec.loader.exec_module(demo)
+    monkeypatch.setattr(demo, "LIVE_ROLES", tmp_path / "demo-roles-live")
+    monkeypatch.setattr(demo, "ROOT", ROLES.parent)
+    monkeypatch.setenv("ROLECALL_DEMO_API", "live")
+    env, _ = demo._roles()
+    assert env == {"ROLECALL_ROLES_DIR": str(tmp_path / "demo-roles-live")}
+    assert RoleRegistry(tmp_path / "demo-roles-live").get("concierge").model.live
+    monkeypatch.setenv("ROLECALL_DEMO_API", "realtime")
+    assert demo._roles()[0] == {}
