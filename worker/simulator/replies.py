@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from worker.simulator.commands import CallCommand, CommandError, SayCommand, parse_command
-from worker.simulator.scenario import Scenario, Step, Turn
+from worker.simulator.scenario import Scenario, Step, ToolCallSpec, Turn
 
 DEFAULT_GREETING = "Hello! This is the RoleCall simulator. How can I help you?"
 _VERBATIM = re.compile(r"\bsay exactly(?: this)?(?:, and nothing else)?:\s*(\S.*)", re.IGNORECASE | re.DOTALL)
@@ -133,6 +133,18 @@ class Planner:
         if verbatim:
             return Reply(verbatim.group(1).strip().strip('"'))
         return Reply(DEFAULT_GREETING)
+
+    def one_call(self, reply: Reply) -> Reply:
+        """Without parallel tool calls: the reply's first call now, each other one in a response of its own
+        once the previous call's output is in (before the scenario's `then` steps)."""
+        if len(reply.calls) <= 1:
+            return reply
+        rest = [
+            Step(calls=(ToolCallSpec(name=c.name, arguments=json.loads(c.arguments)),))
+            for c in reply.calls[1:]
+        ]
+        self._pending_steps.extendleft(reversed(rest))
+        return Reply(reply.say, reply.calls[:1])
 
     def _match(self, text: str) -> Turn | None:
         if self.scenario is None:
