@@ -22,6 +22,7 @@ from livekit.agents.cli import proto
 from livekit.agents.llm._realtime import gpt_live, gpt_live_types
 from livekit.agents.llm._realtime.gpt_live import GPTLiveSession
 from livekit.agents.voice.remote_session import TOPIC_SESSION_MESSAGES, RoomSessionTransport, SessionHost
+from livekit.agents.voice.room_io._pre_connect_audio import PRE_CONNECT_AUDIO_BUFFER_STREAM
 from livekit.plugins.openai import realtime
 from livekit.plugins.openai.realtime.realtime_model import NUM_CHANNELS, SAMPLE_RATE
 
@@ -180,6 +181,20 @@ def room_handlers(room: rtc.Room) -> Handlers | None:
     if not isinstance(byte, dict) or not isinstance(text, dict) or not isinstance(rpc, dict):
         return None
     return Handlers(frozenset(byte), frozenset(text), frozenset(rpc))
+
+
+PRE_CONNECT_TOPIC = PRE_CONNECT_AUDIO_BUFFER_STREAM
+"""The byte-stream topic of the page's pre-connect audio buffer (`lk.agent.pre-connect-audio-buffer`,
+`voice/room_io/_pre_connect_audio.py`, a private module)."""
+
+
+def byte_stream_handler(room: rtc.Room, topic: str) -> Callable[[Any, str], None] | None:
+    """The handler registered for a byte-stream topic (`Room._byte_stream_handlers`, private: rtc has no
+    getter). RoleCall wraps livekit-agents' pre-connect audio handler with its own checks
+    (`worker.session.pre_connect`). Renamed upstream: None, and the buffer is not used (logged)."""
+    handlers = getattr(room, "_byte_stream_handlers", None)
+    handler = handlers.get(topic) if isinstance(handlers, dict) else None
+    return handler if callable(handler) else None
 
 
 _warned: set[str] = set()
