@@ -106,7 +106,7 @@ async def test_the_gpt_live_session_keeps_its_backend_settings_and_update_hook()
         await model.aclose()
 
 
-def test_the_pre_connect_topic_and_the_room_handler_registry() -> None:
+async def test_the_pre_connect_topic_and_the_room_handler_registry() -> None:
     from livekit.agents.voice.room_io._pre_connect_audio import PRE_CONNECT_AUDIO_BUFFER_STREAM
 
     assert compat.PRE_CONNECT_TOPIC == PRE_CONNECT_AUDIO_BUFFER_STREAM == "lk.agent.pre-connect-audio-buffer"
