@@ -83,7 +83,7 @@ def live_bench_role(app_port: int) -> str:
     """The test bench on GPT-Live: a frontend tool, an http tool, a handoff and end_session."""
     base = f"http://127.0.0.1:{app_port}"
     return f"""
-name: bench-live
+name: bench-gpt-live
 title: Live bench
 description: The test bench on GPT-Live.
 {LIVE_MODEL}
@@ -100,13 +100,13 @@ tools:
     url: {base}/lookup
     secret_env: TOOL_TEST_HTTP_SECRET
     parameters: {{type: object, properties: {{query: {{type: string}}}}, required: [query]}}
-  - {{name: to_second, kind: handoff, description: Hand over., target: bench-live-second}}
+  - {{name: to_second, kind: handoff, description: Hand over., target: bench-gpt-live-second}}
   - {{name: end_session, kind: builtin, builtin: end_session, description: End the call.}}
 """
 
 
 LIVE_SECOND_ROLE = f"""
-name: bench-live-second
+name: bench-gpt-live-second
 title: Second live bench
 description: The handoff target of the live bench.
 {LIVE_MODEL}

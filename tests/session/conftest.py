@@ -138,8 +138,8 @@ def make_stack(
     simulator.call(app.start())  # the app backend shares the simulator thread's event loop
     (roles_dir / "bench.yaml").write_text(bench_role(app.port))
     (roles_dir / "bench-second.yaml").write_text(SECOND_ROLE)
-    (roles_dir / "bench-live.yaml").write_text(live_bench_role(app.port))
-    (roles_dir / "bench-live-second.yaml").write_text(LIVE_SECOND_ROLE)
+    (roles_dir / "bench-gpt-live.yaml").write_text(live_bench_role(app.port))
+    (roles_dir / "bench-gpt-live-second.yaml").write_text(LIVE_SECOND_ROLE)
     agent_name = f"rolecall-test-{uuid.uuid4().hex[:6]}"
     env = {
         **livekit_server.env(),

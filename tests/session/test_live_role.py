@@ -55,7 +55,7 @@ async def test_a_live_role_greets_hears_delegates_hands_off_and_reports_its_cost
 ) -> None:
     clip = _spoken_clip(tmp_path / "clip.wav", "I would like a soup")
     ui = await stack.session(
-        "bench-live", {"show_card": lambda a: {"shown": a["title"]}}, vars={"user_name": "Ana"}
+        "bench-gpt-live", {"show_card": lambda a: {"shown": a["title"]}}, vars={"user_name": "Ana"}
     )
     try:
         # The greeting, spoken by the voice model on its own connection.
@@ -94,7 +94,9 @@ async def test_a_live_role_greets_hears_delegates_hands_off_and_reports_its_cost
         # A handoff: same connection, the backend takes the next role's prompt and tools.
         connections = stack.simulator.sim.connection_count
         await ui.say_text('/call to_second {"summary": "Ana wants a soup."}')
-        await ui.wait_for(lambda: ui.agent_attribute("rolecall.role") == "bench-live-second", what="handoff")
+        await ui.wait_for(
+            lambda: ui.agent_attribute("rolecall.role") == "bench-gpt-live-second", what="handoff"
+        )
         updates = [e["session"]["delegation"]["responses"] for e in _live_events(stack, "session.update")]
         assert any("You are the second live test agent." in u.get("instructions", "") for u in updates)
         assert any("Ana wants a soup." in u.get("instructions", "") for u in updates)
@@ -109,7 +111,7 @@ async def test_a_live_role_greets_hears_delegates_hands_off_and_reports_its_cost
         await ui.leave()
 
     report = await stack.wait_report(ui.room_name)
-    assert report["roles"] == ["bench-live", "bench-live-second"]
+    assert report["roles"] == ["bench-gpt-live", "bench-gpt-live-second"]
     assert report["model"] == "gpt-live-1" and report["backend_model"] == "gpt-5.6-luna"
     assert [c["name"] for c in report["tool_calls"]] == ["show_card", "lookup", "to_second", "end_session"]
     usage = report["usage"]
@@ -120,3 +122,46 @@ async def test_a_live_role_greets_hears_delegates_hands_off_and_reports_its_cost
     assert report["cost_usd"] == pytest.approx(voice + tokens, abs=1e-6)
     closed = _live_events(stack, "session.closed", sent=True)
     assert closed and closed[-1]["reason"] == "close_requested"
+
+
+SOLO = """
+name: bench-gpt-live-solo
+title: GPT-Live solo
+description: A GPT-Live role edited while its session runs.
+model:
+  api: live
+  voice: {voice}
+  live_instructions: Speak briefly.
+instructions: You are version {version}.
+tools:
+  - {{name: {tool}, kind: frontend, description: A tool.}}
+"""
+
+
+async def test_live_reload_retunes_the_backend_and_leaves_the_voice_for_the_next_session(
+    stack: Stack,
+) -> None:
+    path = stack.write_role("bench-gpt-live-solo", SOLO.format(voice="cedar", version="one", tool="tool_one"))
+    ui = await stack.session("bench-gpt-live-solo", {"tool_one": lambda _: {}, "tool_two": lambda _: {}})
+    try:
+        await ui.wait_for(lambda: ui.calls_to("rolecall.tools"), what="discovery")
+        await ui.wait_for(lambda: _live_events(stack, "session.start"), what="session.start")
+        await asyncio.sleep(0.5)
+        path.write_text(SOLO.format(voice="marin", version="two", tool="tool_two"))
+
+        def retuned() -> bool:
+            backends = [
+                e["session"]["delegation"]["responses"] for e in _live_events(stack, "session.update")
+            ]
+            return any(b.get("instructions") == "You are version two." for b in backends) and any(
+                [t["name"] for t in b.get("tools", [])] == ["tool_two"] for b in backends
+            )
+
+        await ui.wait_for(retuned, timeout=10, what="the edit to reach the backend")
+        assert len(_live_events(stack, "session.start")) == 1  # the same connection: no restart
+        log = stack.worker.log()
+        assert "model.voice changed and waits for the next session" in log
+        await ui.say_text("/call tool_two {}")
+        await ui.wait_for(lambda: ui.calls_to("tool_two"), what="the reloaded tool to work")
+    finally:
+        await ui.leave()
