@@ -165,3 +165,21 @@ async def test_live_reload_retunes_the_backend_and_leaves_the_voice_for_the_next
         await ui.wait_for(lambda: ui.calls_to("tool_two"), what="the reloaded tool to work")
     finally:
         await ui.leave()
+
+
+async def test_a_fatal_gpt_live_error_ends_the_session_and_tells_the_page(stack: Stack) -> None:
+    ui = await stack.session("bench-gpt-live", {"show_card": lambda a: {"shown": a["title"]}})
+    try:
+        await ui.wait_for(lambda: "Hello from the live bench." in ui.agent_text(), what="the greeting")
+        live = stack.simulator.sim.connections[-1]  # this session's (tests run one at a time)
+        assert live.wire.name == "live"
+        live.faults.error = "insufficient_quota"  # the model's next turn fails, as when the quota is gone
+        await ui.say_text("/say are you there")
+        event = await ui.wait_for(
+            lambda: next((e for e in ui.events if e.get("type") == "error"), None), what="the error event"
+        )
+        assert event["code"] == "model_unavailable"
+    finally:
+        await ui.leave()
+    report = await stack.wait_report(ui.room_name)
+    assert report["end_reason"] == "model_error"
