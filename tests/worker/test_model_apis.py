@@ -121,6 +121,7 @@ def test_what_a_running_live_session_cannot_take() -> None:
         "model.live_instructions",
     ]
     assert fixed_changes(role_with({}), role_with({"voice": "cedar"})) == []  # Realtime: as before
+    assert fixed_changes(role_with({}), role_with({"api": "live"})) == ["model.api"]
 
 
 async def test_the_realtime_settings_that_caught_up_reach_the_model() -> None:

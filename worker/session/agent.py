@@ -155,7 +155,10 @@ FIXED_ON_LIVE = ("api", "name", "voice", "live_instructions")
 
 
 def fixed_changes(old: Role, new: Role) -> list[str]:
-    """The model settings of `new` a running session of `old` cannot take (GPT-Live's voice settings)."""
+    """The model settings of `new` a running session of `old` cannot take: the API, and on GPT-Live its
+    voice settings."""
+    if old.model.api != new.model.api:
+        return ["model.api"]
     if not old.model.live:
         return []
     return [f"model.{name}" for name in FIXED_ON_LIVE if getattr(old.model, name) != getattr(new.model, name)]
