@@ -14,8 +14,8 @@ from worker.roles import parameters
 from worker.roles._files import ROLE_SUFFIX, inside, list_named, read_text
 from worker.roles._texts import Text, scalar_locator, template_errors, text_locator
 from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
-from worker.roles.model_checks import handoff_problem, history_problem, read_model_block, tool_choice_problems
-from worker.roles.models import FragmentFile, HandoffTool, ModelSettings, PromptFile, Role, RoleFile
+from worker.roles.model_checks import model_problems, read_model_block
+from worker.roles.models import FragmentFile, HandoffTool, PromptFile, Role, RoleFile
 from worker.roles.policy import RolePolicy
 from worker.yamlfile import (
     Document,
@@ -74,7 +74,6 @@ class RoleLoader:
         self.roles_dir = os.path.abspath(roles_dir)
         self.policy = policy if policy is not None else RolePolicy()
         self._fragments: dict[str, _Fragment] = {}
-        self._models: dict[str, ModelSettings | None] = {}
 
     # -------------------------------------------------------------------------------------- listing
 
@@ -321,28 +320,12 @@ class RoleLoader:
         deps: list[str],
     ) -> list[RoleError]:
         """`tool_choice` against the tools; each handoff target's model block against this one's."""
-        model = role_file.model
-        errors: list[RoleError] = [
-            _at(doc, p.path, p.message, p.hint)
-            for p in tool_choice_problems(model, [tool.name for tool, _, _ in tools])
-        ]
         roles = self.role_files()
-        for tool, tool_doc, path in tools:
-            if not isinstance(tool, HandoffTool) or tool.target not in roles or tool.target == role_file.name:
-                continue
-            if tool.history == "none" and (problem := history_problem(model)):
-                errors.append(_at(tool_doc, (*path, "history"), problem, "use history: full"))
-            deps.append(roles[tool.target])  # its model block changing can make this role invalid
-            target = self._model_of(roles[tool.target])
-            found = handoff_problem(model, target, tool.target) if target is not None else None
-            if found is not None:
-                errors.append(_at(tool_doc, (*path, "target"), found.message, found.hint))
-        return errors
-
-    def _model_of(self, path: str) -> ModelSettings | None:
-        if path not in self._models:
-            self._models[path] = read_model_block(path, self.policy)
-        return self._models[path]
+        targets = {t.target for t, _, _ in tools if isinstance(t, HandoffTool) and t.target in roles}
+        deps.extend(roles[name] for name in sorted(targets))  # their model blocks can invalidate this role
+        models = {name: read_model_block(roles[name], self.policy) for name in targets}
+        found = model_problems(role_file.model, role_file.name, doc, tools, models)
+        return [_at(where, p.path, p.message, p.hint) for where, p in found]
 
     @staticmethod
     def _greeting_texts(role_file: RoleFile, doc: Document) -> list[Text]:

@@ -9,8 +9,9 @@ of the handing role (`roles check`), and is refused softly at run time if its fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -18,7 +19,7 @@ from worker.roles._files import read_text
 from worker.roles.errors import RoleError, RoleSyntaxError
 from worker.roles.model_settings import FunctionChoice, ModelSettings
 from worker.roles.policy import RolePolicy
-from worker.yamlfile import Path, did_you_mean, display_path, parse
+from worker.yamlfile import Document, Path, did_you_mean, display_path, parse
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,25 @@ def read_model_block(path: str, policy: RolePolicy) -> ModelSettings | None:
         return ModelSettings.model_validate(block or {}, context={"policy": policy})
     except (RoleError, ValidationError, OSError, ValueError, RecursionError):
         return None
+
+
+def model_problems(
+    model: ModelSettings,
+    name: str,
+    doc: Document,
+    tools: Sequence[tuple[Any, Document, Path]],
+    targets: Mapping[str, ModelSettings | None],
+) -> list[tuple[Document, Problem]]:
+    """Every problem of role `name`'s model block (in `doc`) with its `tools` (each with the document and
+    path it comes from) and its handoff `targets`' model blocks (None: unreadable, its own check says why)."""
+    found = [(doc, p) for p in tool_choice_problems(model, [tool.name for tool, _, _ in tools])]
+    for tool, where, path in tools:
+        if getattr(tool, "kind", None) != "handoff" or tool.target == name or tool.target not in targets:
+            continue
+        if tool.history == "none" and (why := history_problem(model)):
+            found.append((where, Problem((*path, "history"), why, "use history: full")))
+        target = targets[tool.target]
+        problem = handoff_problem(model, target, tool.target) if target is not None else None
+        if problem is not None:
+            found.append((where, Problem((*path, "target"), problem.message, problem.hint)))
+    return found
