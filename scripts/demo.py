@@ -2,7 +2,9 @@
 
 The LiveKit server runs in dev mode (keys `devkey` / `secret`). Without OPENAI_API_KEY the simulator
 stands in for OpenAI, and the worker is pointed at it. The web backend serves the demo page and the
-session API on http://localhost:8080.
+session API on http://localhost:8080. With ROLECALL_DEMO_API=live the starter roles run on GPT-Live:
+worker and web read their GPT-Live variant (`python -m worker roles live-variant`), written afresh under
+.tools/ at each start (so edits to roles/ apply at the next `make demo`, not live).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 LIVEKIT = ROOT / ".tools" / "bin" / "livekit-server"
 LOG_DIR = ROOT / ".tools" / "demo-logs"
+LIVE_ROLES = ROOT / ".tools" / "demo-roles-live"
+DEMO_API_ENV = "ROLECALL_DEMO_API"
 
 
 @dataclass
@@ -81,16 +85,17 @@ def _services() -> list[Service]:
         if scenario.is_file():
             argv += ["--scenario", str(scenario)]
         services.append(
-            Service("simulator", argv, 8765, "http://127.0.0.1:8765/v1 (OpenAI Realtime protocol)")
+            Service("simulator", argv, 8765, "http://127.0.0.1:8765/v1 (OpenAI Realtime and GPT-Live)")
         )
     worker_env = {} if os.environ.get("OPENAI_API_KEY") else {"OPENAI_BASE_URL": "http://127.0.0.1:8765/v1"}
+    roles_env, roles_note = _roles()
     services.append(
         Service(
             "worker",
             [PY, "-m", "worker", "dev", "--log-level", "INFO"],
             0,
-            "agent 'rolecall', roles from roles/ (edits apply live)",
-            env=worker_env,
+            f"agent 'rolecall', {roles_note}",
+            env={**worker_env, **roles_env},
             ready_text="registered worker",
         )
     )
@@ -100,9 +105,26 @@ def _services() -> list[Service]:
             [PY, "-m", "worker", "web", "--port", "8080"],
             8080,
             "http://localhost:8080 (open this in a browser)",
+            env=roles_env,
         )
     )
     return services
+
+
+def _roles() -> tuple[dict[str, str], str]:
+    """The roles directory worker and web read: roles/, or its GPT-Live variant (ROLECALL_DEMO_API=live)."""
+    api = os.environ.get(DEMO_API_ENV, "realtime")
+    if api not in ("realtime", "live"):
+        raise SystemExit(f"error: {DEMO_API_ENV} must be realtime or live, not {api!r}")
+    if api == "realtime":
+        return {}, "roles from roles/ (edits apply live)"
+    import shutil
+
+    from worker.roles.live_variant import write_live_variant
+
+    shutil.rmtree(LIVE_ROLES, ignore_errors=True)
+    write_live_variant(ROOT / "roles", LIVE_ROLES)
+    return {"ROLECALL_ROLES_DIR": str(LIVE_ROLES)}, f"roles on GPT-Live from {LIVE_ROLES}/"
 
 
 def main() -> int:

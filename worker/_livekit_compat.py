@@ -12,14 +12,17 @@ Pinned: livekit-agents 1.8.9, livekit (rtc) 1.1.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from livekit import rtc
 from livekit.agents import AgentServer, AgentSession, utils
 from livekit.agents.cli import proto
+from livekit.agents.llm._realtime import gpt_live, gpt_live_types
+from livekit.agents.llm._realtime.gpt_live import GPTLiveSession
 from livekit.agents.voice.remote_session import TOPIC_SESSION_MESSAGES, RoomSessionTransport, SessionHost
+from livekit.agents.voice.room_io._pre_connect_audio import PRE_CONNECT_AUDIO_BUFFER_STREAM
 from livekit.plugins.openai import realtime
 from livekit.plugins.openai.realtime.realtime_model import NUM_CHANNELS, SAMPLE_RATE
 
@@ -134,6 +137,26 @@ def set_input_chunk(session: realtime.RealtimeSession, chunk_ms: int) -> bool:
     return True
 
 
+def set_live_backend(session: GPTLiveSession, options: Mapping[str, Any]) -> bool:
+    """Change a GPT-Live session's backend settings: `GPTLiveSession._opts.responses` (private, read when
+    the session starts and on every reconnect) and, once started, a sparse `session.update` through
+    `_send_delegation_update` (private). livekit-agents 1.8.9 updates the backend's tools and tool choice
+    itself but has no way to change its instructions or other settings. Renamed upstream: the backend
+    keeps the settings it started with, a warning says so, and False is returned."""
+    opts = getattr(session, "_opts", None)
+    responses = getattr(opts, "responses", None)
+    send = getattr(session, "_send_delegation_update", None)
+    if not isinstance(responses, dict) or not callable(send):
+        _warn_once("live_backend", "GPTLiveSession hides its backend settings; the backend cannot be retuned")
+        return False
+    responses.update(options)
+    update: dict[str, Any] = {k: v for k, v in options.items() if k != "tool_choice"}
+    if "tool_choice" in options:
+        update["tool_choice"] = gpt_live._to_tool_choice(options["tool_choice"])
+    send(gpt_live_types.ResponsesConfig(**update))
+    return True
+
+
 SESSION_HOST_TOPIC = TOPIC_SESSION_MESSAGES
 """The byte-stream topic livekit-agents' session host serves (`lk.agent.session`)."""
 
@@ -171,6 +194,20 @@ def room_handlers(room: rtc.Room) -> Handlers | None:
     if not isinstance(byte, dict) or not isinstance(text, dict) or not isinstance(rpc, dict):
         return None
     return Handlers(frozenset(byte), frozenset(text), frozenset(rpc))
+
+
+PRE_CONNECT_TOPIC = PRE_CONNECT_AUDIO_BUFFER_STREAM
+"""The byte-stream topic of the page's pre-connect audio buffer (`lk.agent.pre-connect-audio-buffer`,
+`voice/room_io/_pre_connect_audio.py`, a private module)."""
+
+
+def byte_stream_handler(room: rtc.Room, topic: str) -> Callable[[Any, str], None] | None:
+    """The handler registered for a byte-stream topic (`Room._byte_stream_handlers`, private: rtc has no
+    getter). RoleCall wraps livekit-agents' pre-connect audio handler with its own checks
+    (`worker.session.pre_connect`). Renamed upstream: None, and the buffer is not used (logged)."""
+    handlers = getattr(room, "_byte_stream_handlers", None)
+    handler = handlers.get(topic) if isinstance(handlers, dict) else None
+    return handler if callable(handler) else None
 
 
 _warned: set[str] = set()

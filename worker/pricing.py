@@ -1,8 +1,9 @@
-"""Token prices for the session-end cost estimate.
+"""Prices for the session-end cost estimate.
 
-USD per million tokens, per model. The built-in table holds OpenAI's published list prices for the
-GA realtime models at the time of writing; prices change, so operators override them with
-ROLECALL_PRICES_FILE (YAML or JSON of the same shape). A model missing from the table gets no
+USD per million tokens, per model; or, for a model billed by duration (GPT-Live's voice model), USD per
+minute (`per_minute`), with its backend's tokens priced at the backend model's entry. The built-in table
+holds OpenAI's published list prices at the time of writing; prices change, so operators override them
+with ROLECALL_PRICES_FILE (YAML or JSON of the same shape). A model missing from the table gets no
 estimate (`None`), never a made-up one. A YAML price file is read as safely as role files
 (`worker.yamlfile`), so its errors say `file:line:column`.
 """
@@ -31,9 +32,18 @@ class Price(BaseModel):
     audio_out: float
 
 
-class Usage(BaseModel):
-    """Token counts of one session, summed over its responses."""
+class DurationPrice(BaseModel):
+    """USD per minute of session, billed per second (GPT-Live's voice model)."""
 
+    model_config = ConfigDict(extra="forbid")
+    per_minute: float
+
+
+class Usage(BaseModel):
+    """Token counts of one session, summed over its responses; on GPT-Live, the voice session's duration
+    (`seconds`) and the backend's text tokens."""
+
+    seconds: float = 0.0
     text_in: int = 0
     text_in_cached: int = 0
     audio_in: int = 0
@@ -51,12 +61,18 @@ class Usage(BaseModel):
         return self.text_in + self.audio_in + self.text_out + self.audio_out
 
 
-BUILTIN_PRICES: dict[str, Price] = {
+AnyPrice = Price | DurationPrice
+
+BUILTIN_PRICES: dict[str, AnyPrice] = {
     "gpt-realtime": Price(
         text_in=4.0, text_in_cached=0.4, audio_in=32.0, audio_in_cached=0.4, text_out=16.0, audio_out=64.0
     ),
     "gpt-realtime-mini": Price(
         text_in=0.6, text_in_cached=0.06, audio_in=10.0, audio_in_cached=0.3, text_out=2.4, audio_out=20.0
+    ),
+    "gpt-live-1": DurationPrice(per_minute=0.05),
+    "gpt-5.6-luna": Price(
+        text_in=0.2, text_in_cached=0.02, audio_in=0.0, audio_in_cached=0.0, text_out=1.2, audio_out=0.0
     ),
 }
 
@@ -65,7 +81,7 @@ class PriceTableError(ConfigError, FileError):
     """The price file cannot be used: `file:line:column: model.field: message` (no position for JSON)."""
 
 
-def load_prices(path: Path | None) -> dict[str, Price]:
+def load_prices(path: Path | None) -> dict[str, AnyPrice]:
     """The built-in table, updated with the entries of `path` when given."""
     table = dict(BUILTIN_PRICES)
     if path is None:
@@ -92,7 +108,8 @@ def load_prices(path: Path | None) -> dict[str, Price]:
         )
     for model, entry in raw.items():
         try:
-            table[str(model)] = Price.model_validate(entry)
+            kind = DurationPrice if isinstance(entry, Mapping) and "per_minute" in entry else Price
+            table[str(model)] = kind.model_validate(entry)
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = (str(model), *first["loc"])
@@ -102,9 +119,18 @@ def load_prices(path: Path | None) -> dict[str, Price]:
     return table
 
 
-def estimate_cost(model: str, usage: Usage, prices: Mapping[str, Price]) -> float | None:
-    """Estimated USD cost of `usage` on `model`, or None when the model has no price."""
+def estimate_cost(
+    model: str, usage: Usage, prices: Mapping[str, AnyPrice], *, backend: str | None = None
+) -> float | None:
+    """Estimated USD cost of `usage` on `model` (and, for a duration-priced model, its `backend`'s tokens),
+    or None when a model that was used has no price."""
     price = prices.get(model)
+    if isinstance(price, DurationPrice):
+        voice = usage.seconds / 60 * price.per_minute
+        if not usage.total:
+            return round(voice, 6)
+        tokens = estimate_cost(backend, usage, prices) if backend is not None else None
+        return None if tokens is None else round(voice + tokens, 6)
     if price is None:
         return None
     uncached_text = max(usage.text_in - usage.text_in_cached, 0)

@@ -1,20 +1,26 @@
-"""Build the livekit-agents OpenAI `RealtimeModel` from a role's `model:` settings."""
+"""Build the model of a role: livekit-agents' OpenAI `RealtimeModel` from its `model:` settings, or (for
+`api: live`) its `GPTLiveModel` (`worker.live`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Union
 
 from livekit.plugins.openai import realtime
 from openai.types.realtime.audio_transcription import AudioTranscription
 from openai.types.realtime.realtime_audio_input_turn_detection import SemanticVad as OaiSemanticVad
 from openai.types.realtime.realtime_audio_input_turn_detection import ServerVad as OaiServerVad
+from openai.types.realtime.realtime_reasoning import RealtimeReasoning
+from openai.types.realtime.realtime_truncation import RealtimeTruncation
+from openai.types.realtime.realtime_truncation_retention_ratio import RealtimeTruncationRetentionRatio
 from opentelemetry.trace import StatusCode
 
 from worker._livekit_compat import set_input_chunk
+from worker.live import SIMULATOR_KEY, RoleCallLiveModel, build_live_model, tool_choice_of
 from worker.metrics import MODEL_CONNECTIONS, MODEL_RECONNECTS
 from worker.roles import Role
+from worker.roles.model_settings import RetentionRatio
 from worker.roles.models import SemanticVad, ServerVad
 from worker.settings import Settings
 from worker.tracing import tracer
@@ -24,12 +30,20 @@ logger = logging.getLogger("rolecall.model")
 LIVEKIT_INPUT_CHUNK_MS = 100
 """livekit-agents 1.8.9 sends user audio to the model in 100 ms `input_audio_buffer.append` chunks."""
 
-SIMULATOR_KEY = "rolecall-simulator"
-"""Key sent when no OpenAI key is set and the base URL points elsewhere (the simulator accepts any)."""
+RoleModel = Union["RoleCallRealtimeModel", RoleCallLiveModel]
+"""The model a session of a role runs on (both can `open_early()` and `aclose()`)."""
+
+
+def build_model(role: Role, settings: Settings) -> RoleModel:
+    """The role's model: a RealtimeModel, or under `api: live` a GPTLiveModel."""
+    if role.model.live:
+        return build_live_model(role, settings)
+    return build_realtime_model(role, settings)
 
 
 def build_realtime_model(role: Role, settings: Settings) -> RoleCallRealtimeModel:
-    """A RealtimeModel with the role's model, voice, modalities, turn detection and transcription.
+    """A RealtimeModel with the role's model, voice, modalities, turn detection, transcription, noise
+    reduction, truncation, reasoning effort, tool choice and parallel tool calls.
 
     `temperature` is not sent: the GA Realtime API ignores it (livekit-agents marks it unused).
     """
@@ -52,12 +66,30 @@ def build_realtime_model(role: Role, settings: Settings) -> RoleCallRealtimeMode
     }
     if m.speed is not None:
         kwargs["speed"] = m.speed
+    if m.reasoning_effort is not None:
+        kwargs["reasoning"] = RealtimeReasoning(effort=m.reasoning_effort)
+    if m.noise_reduction is not None:
+        kwargs["input_audio_noise_reduction"] = m.noise_reduction
+    if m.truncation != "auto":
+        kwargs["truncation"] = _truncation(m.truncation)
+    if m.tool_choice != "auto":
+        kwargs["tool_choice"] = tool_choice_of(m.tool_choice)
     if settings.openai_base_url:
         kwargs["base_url"] = settings.openai_base_url
-    model = RoleCallRealtimeModel(input_chunk_ms=settings.audio_input_chunk_ms, **kwargs)
+    model = RoleCallRealtimeModel(
+        input_chunk_ms=settings.audio_input_chunk_ms, parallel_tool_calls=m.parallel_tool_calls, **kwargs
+    )
     if m.max_output_tokens != "inf":
         model.update_options(max_response_output_tokens=m.max_output_tokens)
     return model
+
+
+def _truncation(truncation: str | RetentionRatio) -> RealtimeTruncation:
+    if isinstance(truncation, RetentionRatio):
+        return RealtimeTruncationRetentionRatio(
+            type="retention_ratio", retention_ratio=truncation.retention_ratio
+        )
+    return "disabled" if truncation == "disabled" else "auto"
 
 
 def _turn_detection(td: ServerVad | SemanticVad | None) -> OaiServerVad | OaiSemanticVad | None:
@@ -98,9 +130,16 @@ class RoleCallRealtimeModel(realtime.RealtimeModel):
     50 ms by default).
     """
 
-    def __init__(self, *, input_chunk_ms: int = LIVEKIT_INPUT_CHUNK_MS, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        input_chunk_ms: int = LIVEKIT_INPUT_CHUNK_MS,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.input_chunk_ms = input_chunk_ms
+        self.parallel_tool_calls = parallel_tool_calls
         self._early: realtime.RealtimeSession | None = None
         self._early_errors: list[Any] = []
 
@@ -140,6 +179,12 @@ class RoleCallRealtimeModel(realtime.RealtimeModel):
         if self.input_chunk_ms != LIVEKIT_INPUT_CHUNK_MS:
             set_input_chunk(sess, self.input_chunk_ms)
         _observe_connection(sess)
+        if self.parallel_tool_calls is not None:
+            # livekit-agents 1.8.9 does not pass this setting through: a session.update of its own after
+            # livekit-agents' first one, and again after each reconnect (a new OpenAI session)
+            update = _parallel_tool_calls_update(self.parallel_tool_calls)
+            sess.send_event(update)
+            sess.on("session_reconnected", lambda _: sess.send_event(update))
         return sess
 
 
@@ -162,6 +207,10 @@ def _observe_connection(sess: realtime.RealtimeSession) -> None:
 
 _closing: set[asyncio.Future[None]] = set()
 """Early sessions being closed (kept referenced until done)."""
+
+
+def _parallel_tool_calls_update(parallel: bool) -> dict[str, Any]:
+    return {"type": "session.update", "session": {"type": "realtime", "parallel_tool_calls": parallel}}
 
 
 def input_frame_ms(settings: Settings) -> int:

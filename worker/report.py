@@ -16,7 +16,7 @@ from typing import Any, Literal
 import aiohttp
 from pydantic import BaseModel, Field
 
-from worker.pricing import Price, Usage, estimate_cost
+from worker.pricing import AnyPrice, Usage, estimate_cost
 from worker.signing import SIGNATURE_HEADER, sign
 
 logger = logging.getLogger("rolecall.report")
@@ -53,6 +53,9 @@ class SessionReport(BaseModel):
     participant: str
     roles: list[str]
     model: str
+    backend_model: str | None = Field(
+        None, description="GPT-Live sessions: the backend model that ran the roles' instructions and tools"
+    )
     started_at: float
     ended_at: float
     end_reason: str
@@ -60,19 +63,31 @@ class SessionReport(BaseModel):
     tool_calls: list[ToolCallRecord]
     usage: Usage
     cost_usd: float | None = Field(
-        description="estimate from the price table; None when the model has no price"
+        description="estimate from the price table (GPT-Live: by duration, plus the backend's tokens); "
+        "None when a model used has no price"
     )
 
 
 class SessionRecord:
     """Collects the report's pieces while a session runs."""
 
-    def __init__(self, *, session_id: str, room: str, participant: str, role: str, model: str) -> None:
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        room: str,
+        participant: str,
+        role: str,
+        model: str,
+        backend_model: str | None = None,
+    ) -> None:
         self.session_id = session_id
         self.room = room
         self.participant = participant
         self.roles = [role]
         self.model = model
+        self.backend_model = backend_model
+        """GPT-Live: the backend model (its tokens are priced at its entry); None on the Realtime API."""
         self.started_at = time.time()
         self.transcript: list[TranscriptLine] = []
         self.tool_calls: list[ToolCallRecord] = []
@@ -109,20 +124,25 @@ class SessionRecord:
         self.tool_calls.append(record)
         return record
 
-    def finish(self, end_reason: str, prices: Mapping[str, Price]) -> SessionReport:
+    def cost(self, prices: Mapping[str, AnyPrice]) -> float | None:
+        """The estimated cost so far (None when a model used has no price)."""
+        return estimate_cost(self.model, self.usage, prices, backend=self.backend_model)
+
+    def finish(self, end_reason: str, prices: Mapping[str, AnyPrice]) -> SessionReport:
         return SessionReport(
             session_id=self.session_id,
             room=self.room,
             participant=self.participant,
             roles=self.roles,
             model=self.model,
+            backend_model=self.backend_model,
             started_at=self.started_at,
             ended_at=time.time(),
             end_reason=end_reason,
             transcript=list(self.transcript),
             tool_calls=list(self.tool_calls),
             usage=self.usage.model_copy(),
-            cost_usd=estimate_cost(self.model, self.usage, prices),
+            cost_usd=self.cost(prices),
         )
 
 

@@ -26,6 +26,8 @@ def test_all_exports_exist_and_are_public() -> None:
         "policy",
         "regex",
         "model_settings",
+        "model_checks",
+        "live_variant",
         "tool_specs",
     }
     assert public - modules - exported == set()

@@ -69,3 +69,49 @@ tools:
     description: Hand back to the first bench.
     target: bench
 """
+
+
+LIVE_MODEL = """model:
+  api: live
+  voice: cedar
+  live_instructions: Speak briefly. Hand every request to your backend.
+  backend: {model: gpt-5.6-luna, reasoning_effort: low}
+"""
+
+
+def live_bench_role(app_port: int) -> str:
+    """The test bench on GPT-Live: a frontend tool, an http tool, a handoff and end_session."""
+    base = f"http://127.0.0.1:{app_port}"
+    return f"""
+name: bench-gpt-live
+title: Live bench
+description: The test bench on GPT-Live.
+{LIVE_MODEL}
+greeting:
+  say: Hello from the live bench.
+instructions: You are the live test agent for {{{{ user_name }}}}.
+variables:
+  user_name: {{default: tester}}
+tools:
+  - {{name: show_card, kind: frontend, description: Show a card., parameters: {CARD}, timeout_s: 3}}
+  - name: lookup
+    kind: http
+    description: Look a recipe up.
+    url: {base}/lookup
+    secret_env: TOOL_TEST_HTTP_SECRET
+    parameters: {{type: object, properties: {{query: {{type: string}}}}, required: [query]}}
+  - {{name: to_second, kind: handoff, description: Hand over., target: bench-gpt-live-second}}
+  - {{name: end_session, kind: builtin, builtin: end_session, description: End the call.}}
+"""
+
+
+LIVE_SECOND_ROLE = f"""
+name: bench-gpt-live-second
+title: Second live bench
+description: The handoff target of the live bench.
+{LIVE_MODEL}
+instructions: You are the second live test agent.
+tools:
+  - {{name: second_only, kind: frontend, description: Only the second bench has this.}}
+  - {{name: end_session, kind: builtin, builtin: end_session, description: End the call.}}
+"""

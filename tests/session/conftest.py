@@ -18,7 +18,7 @@ import pytest
 from livekit import api
 
 from tests.session.app_server import AppServer
-from tests.session.bench_roles import SECOND_ROLE, bench_role
+from tests.session.bench_roles import LIVE_SECOND_ROLE, SECOND_ROLE, bench_role, live_bench_role
 from tests.support.livekit_server import ROOT, LiveKitServer
 from tests.support.simulator_thread import SimulatorThread
 from tests.support.ui_participant import UIParticipant
@@ -138,6 +138,8 @@ def make_stack(
     simulator.call(app.start())  # the app backend shares the simulator thread's event loop
     (roles_dir / "bench.yaml").write_text(bench_role(app.port))
     (roles_dir / "bench-second.yaml").write_text(SECOND_ROLE)
+    (roles_dir / "bench-gpt-live.yaml").write_text(live_bench_role(app.port))
+    (roles_dir / "bench-gpt-live-second.yaml").write_text(LIVE_SECOND_ROLE)
     agent_name = f"rolecall-test-{uuid.uuid4().hex[:6]}"
     env = {
         **livekit_server.env(),

@@ -78,3 +78,16 @@ async def raw(sim: Simulator) -> AsyncIterator[RawClient]:
         client = RawClient(ws)
         assert (await client.recv())["type"] == "session.created"
         yield client
+
+
+def live_connect(sim: Simulator) -> connect:
+    """Connect to `sim`'s GPT-Live endpoint. The client's queue is unbounded: a test that stops reading
+    while the model still speaks would otherwise leave the server's close frame unread for 10 s."""
+    return connect(sim.live_url, additional_headers={"Authorization": "Bearer x"}, max_queue=None)
+
+
+@pytest.fixture
+async def live(sim: Simulator) -> AsyncIterator[RawClient]:
+    """A raw client connected to `sim`'s GPT-Live endpoint, before `session.start`."""
+    async with live_connect(sim) as ws:
+        yield RawClient(ws)

@@ -88,3 +88,32 @@ def test_the_session_host_classes_are_where_they_were() -> None:
 
     assert "remote_identity" in inspect.signature(RoomSessionTransport).parameters
     assert {"register_session", "start", "aclose"} <= set(vars(SessionHost))
+
+
+async def test_the_gpt_live_session_keeps_its_backend_settings_and_update_hook() -> None:
+    from livekit.agents.llm._realtime.gpt_live import GPTLiveModel
+
+    model = GPTLiveModel(api_key="k", base_url="http://127.0.0.1:9/v1")
+    session = model.session()
+    try:
+        assert isinstance(session._opts.responses, dict)
+        assert compat.set_live_backend(session, {"instructions": "New.", "tool_choice": "required"}) is True
+        assert session._opts.responses["instructions"] == "New."
+        # Not started: nothing is sent; once started, _send_delegation_update sends a sparse update.
+        assert not session._session_start_sent and callable(session._send_delegation_update)
+    finally:
+        await session.aclose()
+        await model.aclose()
+
+
+async def test_the_pre_connect_topic_and_the_room_handler_registry() -> None:
+    from livekit.agents.voice.room_io._pre_connect_audio import PRE_CONNECT_AUDIO_BUFFER_STREAM
+
+    assert compat.PRE_CONNECT_TOPIC == PRE_CONNECT_AUDIO_BUFFER_STREAM == "lk.agent.pre-connect-audio-buffer"
+    room = rtc.Room()
+
+    def handler(reader: object, identity: str) -> None: ...
+
+    room.register_byte_stream_handler(compat.PRE_CONNECT_TOPIC, handler)
+    assert compat.byte_stream_handler(room, compat.PRE_CONNECT_TOPIC) is handler
+    assert compat.byte_stream_handler(room, "other") is None

@@ -1,4 +1,4 @@
-"""`python -m worker eval [ROLE or FILE ...] [--live] [--repeat N] [--report FILE]`."""
+"""`python -m worker eval [ROLE or FILE ...] [--live] [--api realtime|live] [--repeat N] [--report FILE]`."""
 
 from __future__ import annotations
 
@@ -34,6 +34,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help=f"role names (roles/{EVALS_DIR}/ROLE.yaml) or eval files; default: every eval file",
     )
     parser.add_argument("--live", action="store_true", help="run against the real model, not the simulator")
+    parser.add_argument(
+        "--api",
+        choices=("realtime", "live"),
+        default=None,
+        help="run the roles on this OpenAI API: live runs each eval against the GPT-Live variant of its "
+        "roles (`roles live-variant`), to compare it with the role files as written",
+    )
     parser.add_argument(
         "--repeat", type=int, default=1, metavar="N", help="run each conversation N times (pass rates)"
     )
@@ -89,6 +96,8 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     paths, problems = _targets(args, options.roles_dir)
+    if args.api == "live" and not problems:  # the same eval files, against the roles moved to GPT-Live
+        options.roles_dir = _live_variant(options.roles_dir)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -110,6 +119,21 @@ def _run(args: argparse.Namespace) -> int:
         json_path, md_path = write_reports(results, args.report)
         print(f"reports: {json_path} {md_path}")
     return 0 if all(r.ok for r in results) else 1
+
+
+def _live_variant(roles_dir: str) -> str:
+    """The GPT-Live variant of `roles_dir`, in a temporary directory removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from worker.roles.live_variant import write_live_variant
+
+    scratch = tempfile.mkdtemp(prefix="rolecall-live-")
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    target = os.path.join(scratch, "roles")
+    write_live_variant(roles_dir, target)
+    return target
 
 
 async def _run_all(loaded: list[LoadedEval], options: Any) -> list[EvalResult]:

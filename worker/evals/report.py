@@ -95,7 +95,9 @@ def render_text(results: Sequence[EvalResult], *, width: int = 110) -> str:
     out.append(summary)
     out.append(
         f"tokens: {usage.total} (text in {usage.text_in}, audio in {usage.audio_in}, text out "
-        f"{usage.text_out}, audio out {usage.audio_out}); estimated cost: "
+        f"{usage.text_out}, audio out {usage.audio_out})"
+        + (f"; GPT-Live voice {usage.seconds:.1f} s" if usage.seconds else "")
+        + "; estimated cost: "
         + ("n/a" if cost is None else f"${cost:.4f}")
         + (" (simulated model)" if results and all(r.mode == "offline" for r in results) else "")
     )

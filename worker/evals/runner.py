@@ -29,9 +29,9 @@ from worker.evals.checks import TurnOutcome, Verdict, check
 from worker.evals.model import LoadedEval
 from worker.evals.scenario import build_plan, static_problems
 from worker.evals.standins import MockBackend, StandInPage, frontend_methods, http_secrets, mock_secrets
-from worker.evals.turns import ClipInput, reason_of, said, spoken_turn, typed_turn
-from worker.pricing import Usage, estimate_cost, load_prices
-from worker.realtime import build_realtime_model
+from worker.evals.turns import ClipInput, delegated_turn, reason_of, said, spoken_turn, typed_turn
+from worker.pricing import Usage, load_prices
+from worker.realtime import build_model
 from worker.report import SessionRecord
 from worker.roles import HandoffTool, Role, RoleError, RoleRegistry
 from worker.session import build_session
@@ -241,15 +241,16 @@ async def _run_conversation(
             loaded, index, start, rendered, registry, settings, http, page, options
         )
         if sim is not None:
-            delivered = {
+            delivered = {  # Realtime: conversation.item.create; GPT-Live: response.item.create
                 e["item"].get("call_id")
-                for e in sim.received_of("conversation.item.create")
+                for kind in ("conversation.item.create", "response.item.create")
+                for e in sim.received_of(kind)
                 if e["item"].get("type") == "function_call_output"
             }
             for turn in turns:
                 for call in turn.calls:
                     call.delivered = call.call_id in delivered
-    cost = estimate_cost(record.model, record.usage, load_prices(options.prices_file))
+    cost = record.cost(load_prices(options.prices_file))
     run = ConversationRun(name, repeat, turns, _transcript(record, turns), record.usage, cost)
     if sim is not None:  # the offline simulator holds itself to OpenAI's event types
         run.problems += [f"simulator sent an invalid event: {v}" for v in sim.violations]
@@ -269,7 +270,7 @@ async def _converse(
 ) -> tuple[list[TurnOutcome], SessionRecord]:
     conversation = loaded.spec.conversations[index]
     session_id = f"eval:{Path(loaded.file).stem}:{index + 1}"
-    model = build_realtime_model(start, settings)
+    model = build_model(start, settings)
     built = build_session(
         start,
         rendered,
@@ -314,6 +315,8 @@ async def _converse(
             roles_before = len(record.roles)
             if not session_running(session) or lifecycle.ending:
                 outcome = TurnOutcome(user=said(turn), error="the session had ended (end_session)")
+            elif turn.user is not None and start.model.live:
+                outcome = await delegated_turn(session, turn.user, speeches, spoke, options.timeout_s)
             elif turn.user is not None:
                 outcome = await typed_turn(session, turn.user, options.timeout_s)
             else:

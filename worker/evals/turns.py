@@ -67,25 +67,52 @@ async def spoken_turn(
         clips.queue.put_nowait(frame)
         if live:
             await asyncio.sleep(frame.duration)  # real time, as a microphone would
+    if not await _settled(speeches, first_speech, spoke, timeout_s):
+        return TurnOutcome(user=label, error=f"no complete answer within {timeout_s:g} s")
+    heard = " ".join(users[first_user:]).strip()
+    return outcome_of(f"{label} {heard}".strip(), _items(speeches[first_speech:]))
+
+
+async def delegated_turn(
+    session: AgentSession[Any],
+    text: str,
+    speeches: list[SpeechHandle],
+    spoke: asyncio.Event,
+    timeout_s: float,
+) -> TurnOutcome:
+    """A typed turn on GPT-Live: its tool calls come in speeches of their own (the backend's), after the
+    spoken acknowledgement that ends `AgentSession.run`, so the turn is over once every speech is."""
+    first_speech = len(speeches)
+    spoke.clear()
+    try:
+        session.generate_reply(user_input=text)
+    except Exception as exc:
+        return TurnOutcome(user=text, error=reason_of(exc))
+    if not await _settled(speeches, first_speech, spoke, timeout_s):
+        return TurnOutcome(user=text, error=f"no complete answer within {timeout_s:g} s")
+    return outcome_of(text, _items(speeches[first_speech:]))
+
+
+async def _settled(speeches: list[SpeechHandle], first: int, spoke: asyncio.Event, timeout_s: float) -> bool:
+    """Wait until a speech started, every speech since `first` is done, and none started for `QUIET_S`."""
     try:
         async with asyncio.timeout(timeout_s):
             await spoke.wait()
             while True:
-                pending = [h for h in speeches[first_speech:] if not h.done()]
+                pending = [h for h in speeches[first:] if not h.done()]
                 if pending:
                     await asyncio.wait([asyncio.ensure_future(h.wait_for_playout()) for h in pending])
                     continue
                 count = len(speeches)
                 await asyncio.sleep(QUIET_S)
-                if len(speeches) == count and all(h.done() for h in speeches[first_speech:]):
-                    break
+                if len(speeches) == count and all(h.done() for h in speeches[first:]):
+                    return True
     except TimeoutError:
-        return TurnOutcome(user=label, error=f"no complete answer within {timeout_s:g} s")
-    heard = " ".join(users[first_user:]).strip()
-    items = sorted(
-        (item for h in speeches[first_speech:] for item in h.chat_items), key=lambda i: i.created_at
-    )
-    return outcome_of(f"{label} {heard}".strip(), items)
+        return False
+
+
+def _items(speeches: list[SpeechHandle]) -> list[Any]:
+    return sorted((item for h in speeches for item in h.chat_items), key=lambda i: i.created_at)
 
 
 def frames_of(path: str) -> list[rtc.AudioFrame]:

@@ -1,4 +1,4 @@
-"""`python -m worker roles check|list|schema|types`."""
+"""`python -m worker roles check|list|schema|types|live-variant`."""
 
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     types.add_argument("dir", nargs="?", default=None, help=dir_help)
     types.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     types.set_defaults(func=_types)
+
+    variant = actions.add_parser(
+        "live-variant",
+        help="copy a roles directory with every role moved to GPT-Live (api: live), to compare both",
+    )
+    variant.add_argument("dir", nargs="?", default=None, help=dir_help)
+    variant.add_argument("--output", "-o", metavar="DIR", required=True, help="new directory to write")
+    variant.add_argument("--voice", default="marin", help="the GPT-Live voice of every role (default marin)")
+    variant.set_defaults(func=_live_variant)
 
 
 def _dir(args: argparse.Namespace) -> str:
@@ -148,3 +157,21 @@ def _types(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _live_variant(args: argparse.Namespace) -> int:
+    from worker.roles.live_variant import write_live_variant
+
+    roles_dir = _existing_dir(args)
+    policy = _policy()
+    if roles_dir is None or policy is None:
+        return 1 if policy is not None else 2
+    if os.path.exists(args.output):
+        print(f"{args.output}: already exists; name a new directory", file=sys.stderr)
+        return 2
+    names = write_live_variant(roles_dir, args.output, voice=args.voice)
+    report = check_dir(args.output, policy=policy)
+    for error in [e for r in report.results for e in r.errors] + report.other_errors:
+        print(error, file=sys.stderr)
+    print(f"{args.output}: {len(names)} roles on api: live ({', '.join(names)})")
+    return 0 if report.ok else 1

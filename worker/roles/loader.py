@@ -14,6 +14,7 @@ from worker.roles import parameters
 from worker.roles._files import ROLE_SUFFIX, inside, list_named, read_text
 from worker.roles._texts import Text, scalar_locator, template_errors, text_locator
 from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
+from worker.roles.model_checks import model_problems, read_model_block
 from worker.roles.models import FragmentFile, HandoffTool, PromptFile, Role, RoleFile
 from worker.roles.policy import RolePolicy
 from worker.yamlfile import (
@@ -145,6 +146,7 @@ class RoleLoader:
                 )
 
         errors.extend(self._tool_errors(role_file.name, tools, deps))
+        errors.extend(self._model_errors(role_file, doc, tools, deps))
         greeting_texts = self._greeting_texts(role_file, doc)
         for text in [*texts, *greeting_texts]:
             errors.extend(template_errors(text, role_file.variables, display))
@@ -309,6 +311,21 @@ class RoleLoader:
                     hint = f"{hint} existing roles: {existing}" if hint else f"existing roles: {existing}"
                     errors.append(_at(doc, (*path, "target"), f"unknown role {tool.target!r}", hint))
         return errors
+
+    def _model_errors(
+        self,
+        role_file: RoleFile,
+        doc: Document,
+        tools: list[tuple[ToolModel, Document, Path]],
+        deps: list[str],
+    ) -> list[RoleError]:
+        """`tool_choice` against the tools; each handoff target's model block against this one's."""
+        roles = self.role_files()
+        targets = {t.target for t, _, _ in tools if isinstance(t, HandoffTool) and t.target in roles}
+        deps.extend(roles[name] for name in sorted(targets))  # their model blocks can invalidate this role
+        models = {name: read_model_block(roles[name], self.policy) for name in targets}
+        found = model_problems(role_file.model, role_file.name, doc, tools, models)
+        return [_at(where, p.path, p.message, p.hint) for where, p in found]
 
     @staticmethod
     def _greeting_texts(role_file: RoleFile, doc: Document) -> list[Text]:

@@ -10,6 +10,7 @@ room.py        the session in its LiveKit room: the user coming and going, what 
 chat.py        typed chat from the user, capped
 surface.py     what the agent participant serves in the room, and nothing more
 page.py        telling the page what happens (`worker.protocol`)
+pre_connect.py the page's pre-connect audio buffer, for roles that ask (the user's only, bounded)
 """
 
 from worker.session.assemble import BuiltSession, build_session

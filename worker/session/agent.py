@@ -1,8 +1,13 @@
 """`RoleAgent`: a livekit-agents `Agent` built from a role; it greets, reloads, and takes handoffs.
 
-All agents of a session share the session's one RealtimeModel, so a handoff keeps the model
-connection: only instructions and tools change (the voice and model settings stay those of the
-first role, because the Realtime API cannot change voice once the agent has spoken).
+All agents of a session share the session's one model, so a handoff keeps the model connection: only
+instructions and tools change (the voice and model settings stay those of the first role, because the
+Realtime API cannot change voice once the agent has spoken).
+
+On GPT-Live (`api: live`) the agent's own instructions are the voice model's (`live_instructions`, fixed
+by `session.start`); the role's prompt and tools go to the backend (`worker.live`), which is what a
+handoff or a live reload changes. Roles that hand off to each other share the voice settings
+(`worker.roles.model_checks`).
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from livekit.agents import Agent, llm
+from livekit.agents import Agent, AgentSession, llm
 
+from worker.live import RoleCallLiveModel, backend_options
 from worker.protocol import SAY_EXACTLY
 from worker.roles import RenderedRole, Role
 from worker.session.context import SessionContext
@@ -40,13 +46,28 @@ class RoleAgent(Agent):
         self._greet = greet
         self._arrival_note = arrival_note
         super().__init__(
-            instructions=self._compose_instructions(), tools=build_tools(role, ctx), chat_ctx=chat_ctx
+            instructions=self._agent_instructions(), tools=build_tools(role, ctx), chat_ctx=chat_ctx
         )
 
     def _compose_instructions(self) -> str:
         if not self._arrival_note:
             return self.rendered.instructions
         return f"{self.rendered.instructions}\n\n# Handoff note\n{self._arrival_note}"
+
+    def _agent_instructions(self) -> str:
+        """The model's instructions: the role's prompt, or on GPT-Live the voice model's prompt."""
+        return self.role.model.voice_instructions if self.role.model.live else self._compose_instructions()
+
+    @property
+    def backend_instructions(self) -> str | None:
+        """On GPT-Live, the backend's instructions: the role's prompt (and handoff note); else None."""
+        return self._compose_instructions() if self.role.model.live else None
+
+    def _retune_backend(self) -> None:
+        """GPT-Live: give the backend this role's prompt and settings (`session.update`)."""
+        model = live_model(self.session)
+        if model is not None:
+            model.set_backend(backend_options(self.role.model, self._compose_instructions()))
 
     async def on_enter(self) -> None:
         ctx = self.ctx
@@ -68,11 +89,27 @@ class RoleAgent(Agent):
             self.session.generate_reply(instructions=instructions)
 
     async def apply_role_update(self, role: Role) -> None:
-        """Live reload: take a changed role file's instructions and tools without a restart."""
-        self.rendered = role.render(self.ctx.variables)
-        self.role = role
-        await self.update_instructions(self._compose_instructions())
+        """Live reload: take a changed role file's instructions and tools without a restart.
+
+        On GPT-Live only the backend can change: a new voice, model or voice prompt waits for the next
+        session (and is logged)."""
+        rendered = role.render(self.ctx.variables)
+        waiting = fixed_changes(self.role, role)
+        if waiting:  # the running session keeps them; the rest of the edit applies now
+            role = role.model_copy(update={"model": _keep_voice(self.role, role)})
+        self.rendered, self.role = rendered, role
+        if self.role.model.live:
+            self._retune_backend()
+        else:
+            await self.update_instructions(self._compose_instructions())
         await self.refresh_tools()
+        if waiting:
+            logger.info(
+                "role %s: %s changed and waits for the next session (GPT-Live fixes it at session start)",
+                role.name,
+                ", ".join(waiting),
+                extra=self.ctx.log_extra,
+            )
         logger.info("role %s reloaded into the live session", role.name, extra=self.ctx.log_extra)
 
     async def refresh_tools(self) -> None:
@@ -95,9 +132,38 @@ class RoleAgent(Agent):
         self._arrival_note = handoff.note
         self.role = handoff.target
         self.rendered = handoff.rendered
-        await self.update_instructions(self._compose_instructions())
+        if self.role.model.live:
+            self._retune_backend()  # the voice stays: roles that hand off share it (roles check)
+        else:
+            await self.update_instructions(self._compose_instructions())
         await self.refresh_tools()
         self.ctx.record.role_changed(self.role.name)
         await self.ctx.page.announce_role(self.role.name, self.role.title)
         logger.info("handed over from %s to %s", previous, self.role.name, extra=self.ctx.log_extra)
         return handoff.arrival
+
+
+def live_model(session: AgentSession[Any]) -> RoleCallLiveModel | None:
+    """The session's GPT-Live model, if it runs on one."""
+    adapter = session.llm
+    model = getattr(adapter, "duplex_model", None)
+    return model if isinstance(model, RoleCallLiveModel) else None
+
+
+FIXED_ON_LIVE = ("api", "name", "voice", "live_instructions")
+"""Model settings a running GPT-Live session cannot change."""
+
+
+def fixed_changes(old: Role, new: Role) -> list[str]:
+    """The model settings of `new` a running session of `old` cannot take: the API, and on GPT-Live its
+    voice settings."""
+    if old.model.api != new.model.api:
+        return ["model.api"]
+    if not old.model.live:
+        return []
+    return [f"model.{name}" for name in FIXED_ON_LIVE if getattr(old.model, name) != getattr(new.model, name)]
+
+
+def _keep_voice(old: Role, new: Role) -> Any:
+    """`new`'s model settings with `old`'s voice settings (what the running session keeps)."""
+    return new.model.model_copy(update={name: getattr(old.model, name) for name in FIXED_ON_LIVE})

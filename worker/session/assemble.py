@@ -1,7 +1,7 @@
 """The one factory of a session: the worker's jobs and `python -m worker eval` both build it here.
 
-`build_session` makes the livekit-agents `AgentSession` the way RoleCall runs it (the realtime model
-detects turns itself: no local VAD or turn model), the session's context (record, lifecycle, page,
+`build_session` makes the livekit-agents `AgentSession` the way RoleCall runs it (the realtime model, or
+GPT-Live, detects turns itself: no local VAD or turn model), the session's context (record, lifecycle, page,
 page bridge, tool counters) and the first role's agent, and starts keeping the report: every finished
 utterance, each response's token usage, the user's activity for the idle limit, the per-turn tool
 count. The caller starts the session (in a room, or with an eval's stand-ins).
@@ -25,6 +25,7 @@ from livekit.agents.voice.events import (
     UserInputTranscribedEvent,
 )
 
+from worker.live import RoleCallLiveModel
 from worker.pricing import Usage
 from worker.report import SessionRecord
 from worker.roles import RenderedRole, Role, RoleRegistry
@@ -50,7 +51,7 @@ def build_session(
     role: Role,
     rendered: RenderedRole,
     *,
-    model: llm.RealtimeModel,
+    model: llm.RealtimeModel | llm.DuplexModel,
     settings: Settings,
     registry: RoleRegistry,
     participant: str,
@@ -97,6 +98,7 @@ def build_session(
             participant=participant,
             role=role.name,
             model=role.model.name,
+            backend_model=role.model.backend.model if role.model.live else None,
         ),
         lifecycle=lifecycle,
         page=Page(room.local_participant if room is not None else None, participant),
@@ -107,6 +109,8 @@ def build_session(
     )
     record_conversation(session, ctx, on_line)
     agent = RoleAgent(role, rendered, ctx, arrival_note=arrival_note, greet=greet)
+    if isinstance(model, RoleCallLiveModel) and agent.backend_instructions is not None:
+        model.set_backend({"instructions": agent.backend_instructions})  # before session.start
     return BuiltSession(session, agent, ctx)
 
 
@@ -139,10 +143,13 @@ def record_conversation(
 
     @session.on("session_usage_updated")
     def _usage(ev: SessionUsageUpdatedEvent) -> None:
-        # Cumulative per model: the record keeps the latest totals of the LLM (realtime) usage.
+        # Cumulative per model: the record keeps the latest totals of the LLM (realtime) usage; on
+        # GPT-Live, the voice model's duration and the backend's tokens.
         total = Usage()
         for u in ev.usage.model_usage:
-            if isinstance(u, LLMModelUsage):
+            if not isinstance(u, LLMModelUsage):
+                continue
+            if ctx.record.backend_model is None:
                 total.add(
                     Usage(
                         text_in=u.input_text_tokens,
@@ -151,6 +158,14 @@ def record_conversation(
                         audio_in_cached=u.input_cached_audio_tokens,
                         text_out=u.output_text_tokens,
                         audio_out=u.output_audio_tokens,
+                    )
+                )
+            elif u.model == ctx.record.model:
+                total.seconds += u.session_duration
+            else:  # the backend's text tokens
+                total.add(
+                    Usage(
+                        text_in=u.input_tokens, text_in_cached=u.input_cached_tokens, text_out=u.output_tokens
                     )
                 )
         ctx.record.usage = total

@@ -30,12 +30,13 @@ from livekit.agents.voice.events import CloseEvent, ErrorEvent
 from worker.continuity import TranscriptSaver, summary_from_metadata
 from worker.dispatch import DispatchError, DispatchRequest
 from worker.protocol import AgentErrorCode
-from worker.realtime import build_realtime_model, input_frame_ms
+from worker.realtime import build_model, input_frame_ms
 from worker.report import log_report, post_report
 from worker.roles import InvalidRoleError, RenderedRole, Role, RoleError, RoleRegistry
 from worker.session.assemble import build_session
 from worker.session.context import SessionContext
 from worker.session.observe import SessionObserver
+from worker.session.pre_connect import PreConnectAudio
 from worker.session.room import (
     connect,
     discover_tools,
@@ -81,10 +82,11 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
     log_extra["role"] = role.name
     observer.role_resolved(role.name)
 
-    # 2. Model, opening while the room connects and the user arrives.
-    model = build_realtime_model(role, settings)
+    # 2. Model (Realtime, or GPT-Live for `api: live`), opening while the room connects and the user arrives.
+    model = build_model(role, settings)
     model.open_early()
     job.add_shutdown_callback(model.aclose)
+    pre_connect = pre_connect_audio(job, role, request.participant, log_extra)  # held from before we join
     await connect(job)
     user = request.participant or await wait_for_user(job, None, settings.participant_timeout_s)
     if user is None:
@@ -122,6 +124,8 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
     job.add_shutdown_callback(saver.aclose)
     job.add_shutdown_callback(lambda reason: report(ctx, settings, reason, observer))  # step 6
     watch_for_the_end(job, session, ctx, observer)
+    if pre_connect is not None:
+        pre_connect.step_aside()  # livekit-agents registers its handler as the session starts
     await session.start(
         agent,
         room=job.room,
@@ -131,7 +135,8 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
             audio_input=room_io.AudioInputOptions(
                 frame_size_ms=input_frame_ms(settings),
                 auto_gain_control=settings.auto_gain_control,
-                pre_connect_audio=False,  # no page sends it; one byte-stream topic fewer to serve
+                # off unless the role asks: one byte-stream topic fewer to serve
+                pre_connect_audio=pre_connect is not None,
             ),
             text_input=False,  # typed chat is served by `worker.session.chat`, capped
         ),
@@ -141,7 +146,10 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
         session_host=False,
     )
     observer.session_started(session)
-    await serve_the_room(job, session, ctx, settings)
+    if pre_connect is not None:
+        pre_connect.take_over()
+        job.add_shutdown_callback(pre_connect.aclose)
+    await serve_the_room(job, session, ctx, settings, pre_connect_audio=pre_connect is not None)
 
     # 4. User, their page's tools, the greeting.
     follow_the_user(job, session, ctx, settings.disconnect_grace_s)
@@ -209,6 +217,20 @@ async def resolve(
         user = _named_user(job.job.metadata)
         await refuse(job, user, code, message, wait_s=settings.participant_timeout_s)
         return None
+
+
+def pre_connect_audio(
+    job: JobContext, role: Role, participant: str | None, log_extra: dict[str, Any]
+) -> PreConnectAudio | None:
+    """The user's pre-connect audio buffer, held from now, for a role that asks for it."""
+    if not role.model.pre_connect_audio:
+        return None
+    if not participant:
+        logger.warning("pre_connect_audio is off: the dispatch names no participant", extra=log_extra)
+        return None
+    held = PreConnectAudio(job.room, participant, log_extra=log_extra)
+    held.listen()
+    return held
 
 
 def _named_user(metadata: str) -> str | None:

@@ -59,9 +59,15 @@ async def refuse(
 
 
 async def serve_the_room(
-    job: JobContext, session: AgentSession[Any], ctx: SessionContext, settings: Settings
+    job: JobContext,
+    session: AgentSession[Any],
+    ctx: SessionContext,
+    settings: Settings,
+    *,
+    pre_connect_audio: bool = False,
 ) -> None:
-    """Typed chat (capped), the operator's session host if configured, and nothing else."""
+    """Typed chat (capped), the operator's session host if configured, the user's pre-connect audio if the
+    role asks for it (`worker.session.pre_connect`), and nothing else."""
 
     chat = ChatInput(
         job.room,
@@ -79,7 +85,8 @@ async def serve_the_room(
         await operator.start()
         job.add_shutdown_callback(operator.aclose)
         logger.info("session host serves %s only", host, extra=ctx.log_extra)
-    enforce_surface(job.room, allowed_surface(session_host=bool(host)), ctx.log_extra)
+    allowed = allowed_surface(session_host=bool(host), pre_connect_audio=pre_connect_audio)
+    enforce_surface(job.room, allowed, ctx.log_extra)
 
 
 def follow_the_user(job: JobContext, session: AgentSession[Any], ctx: SessionContext, grace_s: float) -> None:

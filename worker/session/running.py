@@ -13,7 +13,7 @@ from typing import Any
 
 from livekit.agents import AgentSession
 
-from worker.pricing import Price, PriceTableError, estimate_cost, load_prices
+from worker.pricing import AnyPrice, PriceTableError, load_prices
 from worker.protocol import BudgetLimitEvent, TimeLimitEvent
 from worker.roles import RoleError, RoleRegistry
 from worker.session.agent import RoleAgent
@@ -37,7 +37,7 @@ async def enforce_limits(session: AgentSession[Any], ctx: SessionContext) -> Non
         if not isinstance(agent, RoleAgent) or lifecycle.ending:
             continue
         limits = agent.role.limits
-        cost = estimate_cost(ctx.record.model, ctx.record.usage, prices) if limits.max_cost_usd else None
+        cost = ctx.record.cost(prices) if limits.max_cost_usd else None
         if limits.max_cost_usd is not None and cost is None and not unpriced_warned:
             unpriced_warned = True
             logger.warning(
@@ -87,7 +87,7 @@ async def live_reload(registry: RoleRegistry, session: AgentSession[Any], ctx: S
             logger.warning("role %s reload failed: %s", change.name, exc, extra=ctx.log_extra)
 
 
-def price_table(path: Any, log_extra: Mapping[str, Any]) -> dict[str, Price]:
+def price_table(path: Any, log_extra: Mapping[str, Any]) -> dict[str, AnyPrice]:
     """The operator's price table (`ROLECALL_PRICES_FILE`), or the built-in one if it has become
     unreadable since start-up (limits and reports must still work)."""
     try:

@@ -1,4 +1,4 @@
-"""An OpenAI-Realtime-compatible WebSocket server for offline development, tests and benchmarks.
+"""An OpenAI-Realtime- and GPT-Live-compatible WebSocket server for offline development, tests and benchmarks.
 
 `python -m worker simulate` serves it; tests start it in-process:
 
@@ -12,7 +12,10 @@ items and `conversation.item.*`), `input_audio` (the input buffer and its VAD), 
 one response), `replies` (what the model answers), `commands` (/call, /say), `scenario` (scenario
 files), `speech` (reply audio), `vad` (server VAD), `truncation` (assistant audio as sent, and
 cutting it), `faults` (latency and fault knobs), `records` (what is kept of the events), `server`
-(WebSocket server and in-process API), `cli`.
+(WebSocket server and in-process API), `cli`. GPT-Live (`/v1/live/sessions`): `wire` (which protocol a
+connection speaks), `live_events` (its vocabulary, validated against `openai.types.live`), `live_config`
+(`session.start` and `session.update`), `live_session` (one connection's state machine), `live_speech`
+(the voice model's output), `live_backend` (delegation).
 """
 
 from worker.simulator.faults import ERROR_KINDS, ErrorKind, Faults

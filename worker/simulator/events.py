@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 JsonDict = dict[str, Any]
 
 
-def _models_by_type(union: object) -> dict[str, TypeAdapter[Any]]:
+def models_by_type(union: object) -> dict[str, TypeAdapter[Any]]:
     """Map each event `type` literal of an openai event union to an adapter for its model."""
     inner = typing.get_args(union)[0] if typing.get_origin(union) is typing.Annotated else union
     table: dict[str, TypeAdapter[Any]] = {}
@@ -30,10 +31,10 @@ def _models_by_type(union: object) -> dict[str, TypeAdapter[Any]]:
     return table
 
 
-CLIENT_EVENTS: dict[str, TypeAdapter[Any]] = _models_by_type(RealtimeClientEvent)
+CLIENT_EVENTS: dict[str, TypeAdapter[Any]] = models_by_type(RealtimeClientEvent)
 """Adapters for every client event of the GA protocol, by `type`."""
 
-SERVER_EVENTS: dict[str, TypeAdapter[Any]] = _models_by_type(RealtimeServerEvent)
+SERVER_EVENTS: dict[str, TypeAdapter[Any]] = models_by_type(RealtimeServerEvent)
 """Adapters for every server event of the GA protocol, by `type`."""
 
 
@@ -125,7 +126,7 @@ def _json_kind(value: object) -> str:
     return "an object"
 
 
-def _error_from_validation(exc: ValidationError, event_id: str | None) -> ProtocolError:
+def error_from_validation(exc: ValidationError, event_id: str | None) -> ProtocolError:
     errors = exc.errors()
 
     # A union reports one error list per branch; the branch meant is the one whose literals
@@ -163,8 +164,13 @@ def _error_from_validation(exc: ValidationError, event_id: str | None) -> Protoc
     )
 
 
-def parse_client_event(data: str | bytes, *, max_bytes: int) -> ClientEvent:
-    """Parse and validate one client frame; raise `ProtocolError` shaped like OpenAI's."""
+def parse_client_event(
+    data: str | bytes, *, max_bytes: int, events: Mapping[str, TypeAdapter[Any]] = CLIENT_EVENTS
+) -> ClientEvent:
+    """Parse and validate one client frame; raise `ProtocolError` shaped like OpenAI's.
+
+    `events` are the protocol's client event types (the Realtime ones by default; `live_events` passes
+    GPT-Live's)."""
     if isinstance(data, bytes):
         raise ProtocolError("Binary frames are not supported; send JSON text.", code="invalid_json")
     if len(data) > max_bytes:
@@ -189,9 +195,9 @@ def parse_client_event(data: str | bytes, *, max_bytes: int) -> ClientEvent:
             param="type",
             event_id=event_id,
         )
-    adapter = CLIENT_EVENTS.get(event_type)
+    adapter = events.get(event_type)
     if adapter is None:
-        supported = ", ".join(f"'{t}'" for t in sorted(CLIENT_EVENTS))
+        supported = ", ".join(f"'{t}'" for t in sorted(events))
         raise ProtocolError(
             f"Invalid value: '{event_type[:64]}'. Supported values are: {supported}.",
             code="invalid_value",
@@ -201,7 +207,7 @@ def parse_client_event(data: str | bytes, *, max_bytes: int) -> ClientEvent:
     try:
         model = adapter.validate_python(raw)
     except ValidationError as exc:
-        raise _error_from_validation(exc, event_id) from None
+        raise error_from_validation(exc, event_id) from None
     except RecursionError:
         raise ProtocolError("Invalid event: nested too deeply.", event_id=event_id) from None
     unknown = extra_fields(model)
@@ -215,10 +221,13 @@ def parse_client_event(data: str | bytes, *, max_bytes: int) -> ClientEvent:
     return ClientEvent(type=event_type, raw=raw, model=model)
 
 
-def validate_server_event(event: JsonDict) -> list[str]:
-    """Check an outgoing event against the openai server event types; return the problems found."""
+def validate_server_event(
+    event: JsonDict, events: Mapping[str, TypeAdapter[Any]] = SERVER_EVENTS
+) -> list[str]:
+    """Check an outgoing event against the openai server event types (`events`: the Realtime ones by
+    default); return the problems found."""
     event_type = event.get("type")
-    adapter = SERVER_EVENTS.get(event_type) if isinstance(event_type, str) else None
+    adapter = events.get(event_type) if isinstance(event_type, str) else None
     if adapter is None:
         return [f"unknown server event type {event_type!r}"]
     try:

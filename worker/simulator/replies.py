@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from worker.simulator.commands import CallCommand, CommandError, SayCommand, parse_command
-from worker.simulator.scenario import Scenario, Step, Turn
+from worker.simulator.scenario import Scenario, Step, ToolCallSpec, Turn
 
 DEFAULT_GREETING = "Hello! This is the RoleCall simulator. How can I help you?"
 _VERBATIM = re.compile(r"\bsay exactly(?: this)?(?:, and nothing else)?:\s*(\S.*)", re.IGNORECASE | re.DOTALL)
@@ -88,8 +88,13 @@ class Planner:
                 return turn.transcript
         return f"(audio, {duration_ms / 1000:.1f} s)"
 
-    def for_user(self, item_id: str, text: str, tools: list[str], *, tools_allowed: bool = True) -> Reply:
-        """The reply to a user message (`text`: its words or audio transcript)."""
+    def for_user(
+        self, item_id: str, text: str, tools: list[str] | None, *, tools_allowed: bool = True
+    ) -> Reply:
+        """The reply to a user message (`text`: its words or audio transcript).
+
+        `tools`: the tools the session offers (a call to another is refused in words), or None when the
+        simulated model cannot know them (GPT-Live's client delegation: the application decides)."""
         self._pending_steps.clear()
         command = parse_command(text)
         if isinstance(command, SayCommand):
@@ -108,7 +113,7 @@ class Planner:
         return self._checked(_from_step(turn), tools, tools_allowed)
 
     def after_tools(
-        self, outputs: list[ToolOutput], tools: list[str], *, tools_allowed: bool = True
+        self, outputs: list[ToolOutput], tools: list[str] | None, *, tools_allowed: bool = True
     ) -> Reply:
         """The reply once tool outputs arrived: the scenario's next `then` step, else a summary."""
         if self._pending_steps:
@@ -129,6 +134,18 @@ class Planner:
             return Reply(verbatim.group(1).strip().strip('"'))
         return Reply(DEFAULT_GREETING)
 
+    def one_call(self, reply: Reply) -> Reply:
+        """Without parallel tool calls: the reply's first call now, each other one in a response of its own
+        once the previous call's output is in (before the scenario's `then` steps)."""
+        if len(reply.calls) <= 1:
+            return reply
+        rest = [
+            Step(calls=(ToolCallSpec(name=c.name, arguments=json.loads(c.arguments)),))
+            for c in reply.calls[1:]
+        ]
+        self._pending_steps.extendleft(reversed(rest))
+        return Reply(reply.say, reply.calls[:1])
+
     def _match(self, text: str) -> Turn | None:
         if self.scenario is None:
             return None
@@ -144,9 +161,9 @@ class Planner:
         return ordered[self._next_ordered - 1]
 
     @staticmethod
-    def _checked(reply: Reply, tools: list[str], tools_allowed: bool) -> Reply:
+    def _checked(reply: Reply, tools: list[str] | None, tools_allowed: bool) -> Reply:
         """Refuse calls to tools the session does not have, in words the model would say."""
-        if not reply.calls:
+        if not reply.calls or tools is None:
             return reply
         if not tools_allowed:
             names = ", ".join(c.name for c in reply.calls)

@@ -30,19 +30,15 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from worker.simulator.events import (
-    JsonDict,
-    ProtocolError,
-    error_event,
-    parse_client_event,
-    validate_server_event,
-)
+from worker.simulator.events import JsonDict, ProtocolError
 from worker.simulator.faults import ErrorKind, Faults, error_payload
+from worker.simulator.live_session import LiveSession
 from worker.simulator.records import RecordedEvent, Recorder, Violation
 from worker.simulator.response import ConnectionGone
 from worker.simulator.scenario import Scenario
 from worker.simulator.session import Session
 from worker.simulator.speech import Engine, Synthesizer
+from worker.simulator.wire import LIVE, REALTIME, WIRES, Wire
 
 log = logging.getLogger("rolecall.simulator")
 
@@ -87,8 +83,12 @@ def _clip(text: str, limit: int = _MAX_LOGGED_CHARS) -> str:
 class Connection:
     """One live client connection; `faults` is its own copy, armable at run time."""
 
-    def __init__(self, sim: Simulator, ws: ServerConnection, conn_id: str, model: str) -> None:
+    def __init__(
+        self, sim: Simulator, ws: ServerConnection, conn_id: str, model: str, wire: Wire = REALTIME
+    ) -> None:
         self.sim = sim
+        self.wire = wire
+        """The protocol this connection speaks (Realtime or GPT-Live)."""
         self.ws = ws
         self.id = conn_id
         self.model = model
@@ -98,7 +98,11 @@ class Connection:
         self._lock = asyncio.Lock()
         self._cause = _NO_CLIENT_EVENT
         """The client event being handled, named in the log line of an `error` sent meanwhile."""
-        self.session = Session(self, model=model, scenario=sim.config.scenario, synth=sim.synth)
+        self.session: Session | LiveSession
+        if wire is LIVE:
+            self.session = LiveSession(self, scenario=sim.config.scenario, synth=sim.synth)
+        else:
+            self.session = Session(self, model=model, scenario=sim.config.scenario, synth=sim.synth)
 
     async def send(self, event: JsonDict) -> None:
         """Validate (strict mode), record and send one server event; apply `drop_after_events`."""
@@ -106,7 +110,7 @@ class Connection:
             if self.closed:
                 raise ConnectionGone
             if self.sim.config.strict:
-                problems = validate_server_event(event)
+                problems = self.wire.validate(event)
                 if problems:
                     self.sim.recorder.violation(Violation(self.id, event, problems))
                     log.error("server event %s does not validate: %s", event.get("type"), problems)
@@ -158,7 +162,9 @@ class Connection:
         """Send one of the fault errors now (outside any response)."""
         payload = error_payload(kind)
         await self.send(
-            error_event(ProtocolError(payload["message"], code=payload["code"], type=payload["type"]))
+            self.wire.error_event(
+                ProtocolError(payload["message"], code=payload["code"], type=payload["type"])
+            )
         )
 
     async def run(self) -> None:
@@ -182,12 +188,12 @@ class Connection:
     async def _handle_message(self, message: str | bytes) -> None:
         at = time.monotonic()
         try:
-            event = parse_client_event(message, max_bytes=self.sim.config.max_event_bytes)
+            event = self.wire.parse(message, self.sim.config.max_event_bytes)
         except ProtocolError as err:
             raw = _best_effort_json(message)
             self.sim.recorder.receive(self.id, at, raw, err.message)
             self._cause = _describe(raw.get("type"), raw.get("event_id"))
-            await self.send(error_event(err))
+            await self.send(self.wire.error_event(err))
             return
         record = self.sim.recorder.receive(self.id, at, event.raw)
         self._cause = _describe(event.type, event.event_id)
@@ -196,13 +202,13 @@ class Connection:
         except ProtocolError as err:
             if record is not None:
                 record.error = err.message
-            await self.send(error_event(err))
+            await self.send(self.wire.error_event(err))
         except ConnectionGone:
             raise
         except Exception as exc:  # a simulator bug must not take the connection down
             log.exception("%s: failed to handle %s", self.id, event.type)
             await self.send(
-                error_event(
+                self.wire.error_event(
                     ProtocolError(
                         f"Simulator error: {exc}", code=None, type="server_error", event_id=event.event_id
                     )
@@ -261,6 +267,11 @@ class Simulator:
     def ws_url(self) -> str:
         """The WebSocket endpoint itself."""
         return f"ws://{_url_host(self.host)}:{self.port}/v1/realtime"
+
+    @property
+    def live_url(self) -> str:
+        """The GPT-Live WebSocket endpoint (`GPTLiveModel(base_url=sim.base_url)` finds it)."""
+        return f"ws://{_url_host(self.host)}:{self.port}/v1/live/sessions"
 
     async def start(self) -> None:
         """Bind and start serving."""
@@ -333,9 +344,12 @@ class Simulator:
     async def _check_request(self, conn: ServerConnection, request: Request) -> Response | None:
         await asyncio.sleep(self.faults.connect_delay)
         path = urlsplit(request.path).path.rstrip("/")
-        if not path.endswith("/realtime"):
+        if _wire_for(path) is None:
             return _json_response(
-                conn, HTTPStatus.NOT_FOUND, "not_found", f"No such endpoint: {path}; use /v1/realtime"
+                conn,
+                HTTPStatus.NOT_FOUND,
+                "not_found",
+                f"No such endpoint: {path}; use /v1/realtime or /v1/live/sessions",
             )
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") and "api-key" not in request.headers:
@@ -350,16 +364,22 @@ class Simulator:
     async def _handle(self, ws: ServerConnection) -> None:
         self.connection_count += 1
         conn_id = f"conn_{self.connection_count}"
-        query = parse_qs(urlsplit(ws.request.path if ws.request else "").query)
+        url = urlsplit(ws.request.path if ws.request else "")
+        query = parse_qs(url.query)
         model = (query.get("model") or [DEFAULT_MODEL])[0]
-        conn = Connection(self, ws, conn_id, model)
+        wire = _wire_for(url.path.rstrip("/")) or REALTIME
+        conn = Connection(self, ws, conn_id, model, wire)
         self.connections.append(conn)
-        log.info("%s: connected (model %s)", conn_id, model)
+        log.info("%s: connected (%s)", conn_id, f"model {model}" if wire is REALTIME else "GPT-Live")
         try:
             await conn.run()
         finally:
             self.connections.remove(conn)
             log.info("%s: closed", conn_id)
+
+
+def _wire_for(path: str) -> Wire | None:
+    return next((w for w in WIRES if path.endswith(w.path)), None)
 
 
 def _url_host(host: str) -> str:

@@ -368,6 +368,8 @@ class Session:
         choice = params.get("tool_choice") or self.session.get("tool_choice") or "auto"
         allowed = choice != "none"
         reply = self.conversation.reply(self.planner, params, tools, allowed)
+        if (params.get("parallel_tool_calls", self.session.get("parallel_tool_calls"))) is False:
+            reply = self.planner.one_call(reply)
         if not reply.calls and allowed and tools and choice != "auto":
             forced = (
                 choice.get("name") if isinstance(choice, dict) else tools[0] if choice == "required" else None

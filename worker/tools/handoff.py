@@ -15,6 +15,7 @@ from livekit.agents import RunContext
 
 from worker.protocol import SAY_EXACTLY
 from worker.roles import HandoffTool, RenderedRole, Role, RoleError
+from worker.roles.model_checks import handoff_problem, history_problem
 from worker.tools.guard import Outcome, Runner, ToolFailure
 
 if TYPE_CHECKING:
@@ -91,6 +92,11 @@ def prepare(spec: HandoffTool, role: Role, ctx: SessionContext, args: dict[str, 
         rendered = target.render({k: v for k, v in ctx.variables.items() if k in target.variables})
     except RoleError as exc:
         raise ToolFailure(f"the role {spec.target!r} is not available ({exc.message})") from None
+    # `roles check` refuses these; a target edited since the session started can still differ
+    problem = handoff_problem(role.model, target.model, target.name)
+    if problem is not None or (spec.history == "none" and history_problem(role.model)):
+        reason = problem.message if problem is not None else history_problem(role.model)
+        raise ToolFailure(f"the role {spec.target!r} cannot take over this session: {reason}")
     ctx.tools.handoffs.made += 1
     note = f"You take over the conversation from {role.title}."
     summary = args.get("summary")
