@@ -200,6 +200,25 @@ async def test_invalid_role_file_is_503_without_paths(livekit_server: LiveKitSer
     assert ok.status == 200
 
 
+async def test_the_page_is_told_when_the_role_takes_pre_connect_audio(
+    livekit_server: LiveKitServer, tmp_path: Path
+) -> None:
+    roles = tmp_path / "roles"
+    roles.mkdir()
+    (roles / "plain.yaml").write_text("name: plain\ntitle: P\ndescription: D\ninstructions: Hello.\n")
+    (roles / "early.yaml").write_text(
+        "name: early\ntitle: E\ndescription: D\ninstructions: Hello.\nmodel: {pre_connect_audio: true}\n"
+    )
+    client = await open_client(make_settings(livekit_server, roles_dir=roles))
+    try:
+        early = await (await client.post("/api/session", json={"role": "early"})).json()
+        plain = await (await client.post("/api/session", json={"role": "plain"})).json()
+    finally:
+        await client.close()
+    assert early["pre_connect_audio"] is True and plain["pre_connect_audio"] is False
+    assert_matches_openapi("/api/session", "post", 200, early)
+
+
 async def test_bad_vars_are_400_with_the_render_message(client: Client) -> None:
     cases = {
         "nope": ("vars.nope: unknown variable 'nope'", {"nope": "x"}),

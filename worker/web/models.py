@@ -80,6 +80,11 @@ class SessionResponse(_Body):
     identity: str = Field(description="the page's participant identity")
     role: str
     expires_at: str = Field(description="when the token stops admitting new connections (ISO 8601, UTC)")
+    pre_connect_audio: bool = Field(
+        default=False,
+        description="the role takes the user's first words before the agent joins: enable the microphone "
+        "with livekit-client's `preConnectBuffer` before connecting",
+    )
 
 
 class RedispatchResponse(_Body):

@@ -193,6 +193,7 @@ class Sessions:
             identity=identity,
             role=role.name,
             expires_at=_expires_at(token),
+            pre_connect_audio=role.model.pre_connect_audio,
         )
 
     # ------------------------------------------------------------------------------------ re-dispatch

@@ -92,12 +92,17 @@ export function App() {
     try {
       const info = await api.createSession(selected);
       setSession(info);
+      const micProblem = (error: unknown): void =>
+        setProblem(`Your microphone is not available (${describeError(error)}). You can still type.`);
+      // A role with pre-connect audio hears the user's first words while its agent is still joining.
+      const early = !joinMuted && info.pre_connect_audio === true;
+      if (early) {
+        await room.localParticipant.setMicrophoneEnabled(true, undefined, { preConnectBuffer: true }).catch(micProblem);
+      }
       await room.connect(info.url, info.token);
       await room.startAudio().catch(() => undefined);
-      if (!joinMuted) {
-        await room.localParticipant.setMicrophoneEnabled(true).catch((error: unknown) => {
-          setProblem(`Your microphone is not available (${describeError(error)}). You can still type.`);
-        });
+      if (!joinMuted && !early) {
+        await room.localParticipant.setMicrophoneEnabled(true).catch(micProblem);
       }
     } catch (error) {
       setProblem(`Could not start the conversation: ${describeError(error)}`);

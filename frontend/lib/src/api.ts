@@ -18,6 +18,12 @@ export interface SessionInfo {
   role: string;
   /** When the token stops being accepted for joining (ISO 8601 or epoch seconds, as the backend sends it). */
   expires_at: string | number;
+  /**
+   * The role takes the user's first words before the agent joins (`model.pre_connect_audio`): enable the
+   * microphone with `{ preConnectBuffer: true }` before `room.connect` (livekit-client sends the buffer
+   * to the agent when it joins).
+   */
+  pre_connect_audio?: boolean;
 }
 
 /** The app's own token for `POST /api/session`: the JWT itself, or a function that gets a fresh one. */
