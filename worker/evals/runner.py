@@ -29,7 +29,7 @@ from worker.evals.checks import TurnOutcome, Verdict, check
 from worker.evals.model import LoadedEval
 from worker.evals.scenario import build_plan, static_problems
 from worker.evals.standins import MockBackend, StandInPage, frontend_methods, http_secrets, mock_secrets
-from worker.evals.turns import ClipInput, reason_of, said, spoken_turn, typed_turn
+from worker.evals.turns import ClipInput, event_turn, reason_of, said, spoken_turn, typed_turn
 from worker.pricing import Usage, estimate_cost, load_prices
 from worker.realtime import build_realtime_model
 from worker.report import SessionRecord
@@ -316,6 +316,10 @@ async def _converse(
                 outcome = TurnOutcome(user=said(turn), error="the session had ended (end_session)")
             elif turn.user is not None:
                 outcome = await typed_turn(session, turn.user, options.timeout_s)
+            elif turn.event is not None:
+                outcome = await event_turn(
+                    built.events, turn.event, speeches, spoke, timeout_s=options.timeout_s
+                )
             else:
                 outcome = await spoken_turn(
                     loaded,

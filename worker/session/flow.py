@@ -128,7 +128,7 @@ async def entrypoint(job: JobContext) -> None:
         # rendered instructions, the chat history and injected turns: never on for a user's room.
         session_host=False,
     )
-    await serve_the_room(job, session, ctx, settings)
+    await serve_the_room(job, session, ctx, settings, built.events)
 
     # 4. User, their page's tools, the greeting.
     follow_the_user(job, session, ctx, settings.disconnect_grace_s)

@@ -21,7 +21,7 @@ from typing import Any
 from livekit import rtc
 
 from worker._livekit_compat import SESSION_HOST_TOPIC, room_handlers
-from worker.protocol import CHAT_TOPIC
+from worker.protocol import CHAT_TOPIC, EVENT_METHOD
 
 logger = logging.getLogger("rolecall.surface")
 
@@ -43,10 +43,12 @@ class Surface:
 
 
 def allowed_surface(*, session_host: bool) -> Surface:
-    """What RoleCall means to serve: typed chat from the user, and the operator's session host if on."""
+    """What RoleCall means to serve: typed chat and UI events from the user, and the operator's session
+    host if on."""
     return Surface(
         byte_topics=frozenset({SESSION_HOST_TOPIC} if session_host else set()),
         text_topics=frozenset({CHAT_TOPIC}),
+        rpc_methods=frozenset({EVENT_METHOD}),
     )
 
 

@@ -5,6 +5,7 @@ import {
 } from "@livekit/components-react";
 import {
   RoleCallApiError,
+  UiEventError,
   createApiClient,
   describeError,
   onRoleCallEvent,
@@ -13,7 +14,13 @@ import {
   type SessionInfo,
   type ToolCallEvent,
 } from "@rolecall/client";
-import { useActiveRole, useAgentErrors, useRoleCallTools } from "@rolecall/client/react";
+import {
+  useActiveRole,
+  useAgentErrors,
+  useRoleCallTools,
+  useSendEvent,
+  useToolActivity,
+} from "@rolecall/client/react";
 import { ConnectionState, Room } from "livekit-client";
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore, type CSSProperties } from "react";
 
@@ -21,7 +28,7 @@ import { Banner } from "./components/Banner";
 import { Conversation, type LocalLine } from "./components/Conversation";
 import { Header } from "./components/Header";
 import { RolePicker } from "./components/RolePicker";
-import { Workspace } from "./components/Workspace";
+import { Workspace, type HandActions } from "./components/Workspace";
 import { CookingStore, cookingHandlers } from "./cooking";
 import { accentFor } from "./persona";
 
@@ -58,6 +65,23 @@ export function App() {
     [room],
   );
   const [joinMuted, setJoinMuted] = useState(false);
+
+  // What the user does by hand reaches the agent as context (UI events), so it follows along.
+  const sendEvent = useSendEvent(room);
+  // A fast search still shows its card for a moment instead of flashing.
+  const running = useToolActivity({ room, minVisibleMs: 900 });
+  const hand = useMemo((): HandActions => {
+    const told = (sent: Promise<unknown>): void => {
+      sent.catch((error: unknown) => {
+        if (error instanceof UiEventError && error.reason === "no_agent") return; // nobody to tell
+        setProblem(`Your guide did not hear about that: ${describeError(error)}`);
+      });
+    };
+    return {
+      ingredientToggled: (ingredient, checked) => told(sendEvent("ingredient_checked", { ingredient, checked })),
+      stepSelected: (step) => told(sendEvent("step_selected", { step })),
+    };
+  }, [sendEvent]);
 
   useEffect(() => {
     api.listRoles().then(
@@ -167,7 +191,7 @@ export function App() {
                 onJoinMutedChange={setJoinMuted}
               />
             )}
-            {(connected || cooking.recipe !== undefined) && <Workspace state={cooking} store={store} connected={connected} />}
+            {(connected || cooking.recipe !== undefined) && <Workspace state={cooking} store={store} connected={connected} running={running} hand={hand} />}
           </section>
         </main>
         <RoomAudioRenderer />

@@ -7,8 +7,10 @@
  *   });                                          // before connecting
  *   watchActiveRole(room, (role) => setPersona(role));
  *   watchAgentErrors(room, (error) => setBanner(error));
+ *   trackToolActivity(room, (running) => setBusy(running));   // tool calls in flight
  *   const session = await createApiClient().createSession("cooking-guide");
  *   await room.connect(session.url, session.token);
+ *   await sendEvent(room, "ingredient_checked", { ingredient: "eggs", checked: true });
  *
  * React hooks over the same core live in `@rolecall/client/react`; the generated role types in
  * `@rolecall/client/roles`; the whole page protocol (generated from `worker/protocol.py`) in
@@ -16,6 +18,13 @@
  */
 import { CHAT_TOPIC } from "./generated/protocol";
 
+export {
+  nextRunning,
+  onToolActivity,
+  trackToolActivity,
+  type RunningTool,
+  type TrackToolActivityOptions,
+} from "./activity";
 export {
   ATTR_ERROR,
   ATTR_ROLE,
@@ -53,19 +62,35 @@ export {
   utf8Length,
 } from "./errors";
 export {
+  EVENT_METHOD,
+  EVENT_TIMEOUT_MS,
+  UiEventError,
+  sendEvent,
+  sendUiEvent,
+  type SendEventOptions,
+  type UiEventErrorReason,
+  type UiEventRoom,
+} from "./events";
+export {
   AGENT_ERROR_CODE_VALUES,
   CHAT_BURST,
   CHAT_REFILL_S,
   CHAT_TOPIC,
+  EVENT_REFUSAL_REASON_VALUES,
+  EVENT_RESPONSE_VALUES,
   MAX_CHAT_CHARS,
   PAGE_ERROR_CODE_VALUES,
   REFUSAL_REASON_VALUES,
   TIME_LIMIT_VALUES,
+  TOOL_MODE_VALUES,
+  TOOL_STATUS_VALUES,
   type AgentErrorCode,
   type BudgetLimitEvent,
   type DiscoveryReply,
   type ErrorAttribute,
   type ErrorEvent,
+  type EventRefusalReason,
+  type EventResponse,
   type InputRefusedEvent,
   type PageErrorCode,
   type PageEvent,
@@ -74,8 +99,21 @@ export {
   type SessionLimitEvent,
   type TimeLimit,
   type TimeLimitEvent,
+  type ToolActivityEvent,
+  type ToolMode,
+  type ToolStatus,
+  type UiEventReply,
 } from "./generated/protocol";
-export type { JsonSchema, RoleName, RoleToolArgs, ToolArgs, ToolMethod } from "./generated/roles";
+export type {
+  EventName,
+  EventPayloads,
+  JsonSchema,
+  RoleEventPayloads,
+  RoleName,
+  RoleToolArgs,
+  ToolArgs,
+  ToolMethod,
+} from "./generated/roles";
 export {
   CALLER_GRACE_MS,
   DISCOVERY_METHOD,

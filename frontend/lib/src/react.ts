@@ -6,6 +6,8 @@
  *   useRoleCallTools({ start_timer: ({ label, seconds }) => timers.start(label, seconds) }, { room });
  *   const role = useActiveRole(room);
  *   const { error, reset } = useAgentErrors({ room });
+ *   const running = useToolActivity({ room });        // tool calls in flight ("Searching recipes…")
+ *   const send = useSendEvent(room);                  // send("ingredient_checked", {...})
  *
  * Mount `useRoleCallTools` before connecting the room: the worker asks which tools the page has as
  * soon as it joins.
@@ -14,6 +16,7 @@ import { useMaybeRoomContext } from "@livekit/components-react";
 import type { Room } from "livekit-client";
 import { useCallback, useEffect, useRef, useState } from "react";
 
+import { trackToolActivity, type RunningTool, type TrackToolActivityOptions } from "./activity";
 import {
   watchActiveRole,
   watchAgentErrors,
@@ -21,7 +24,9 @@ import {
   type AgentError,
   type AgentErrorWatch,
 } from "./agent";
-import type { ToolArgs } from "./generated/roles";
+import { sendEvent, type SendEventOptions } from "./events";
+import type { UiEventReply } from "./generated/protocol";
+import type { EventName, EventPayloads, ToolArgs } from "./generated/roles";
 import {
   createToolRegistry,
   registerTools,
@@ -126,4 +131,36 @@ export function useAgentErrors(options: UseAgentErrorsOptions = {}): {
   return { error, reset };
 }
 
+export interface UseToolActivityOptions extends TrackToolActivityOptions {
+  room?: Room;
+}
+
+/**
+ * The tool calls in flight (started, not yet answered or failed), in the order they started; with
+ * `minVisibleMs`, a fast call stays listed that long (marked `ended`) so that it shows at all.
+ */
+export function useToolActivity(options: UseToolActivityOptions = {}): readonly RunningTool[] {
+  const resolved = useRoom(options.room, "useToolActivity");
+  const [running, setRunning] = useState<readonly RunningTool[]>([]);
+  const { minVisibleMs } = options;
+  useEffect(
+    () => trackToolActivity(resolved, setRunning, minVisibleMs === undefined ? {} : { minVisibleMs }),
+    [resolved, minVisibleMs],
+  );
+  return running;
+}
+
+/** A stable function sending UI events to the agent (`sendEvent`, typed by the role files). */
+export function useSendEvent(
+  room?: Room,
+): <N extends EventName>(name: N, payload: EventPayloads[N], options?: SendEventOptions) => Promise<UiEventReply> {
+  const resolved = useRoom(room, "useSendEvent");
+  return useCallback(
+    <N extends EventName>(name: N, payload: EventPayloads[N], options?: SendEventOptions) =>
+      sendEvent(resolved, name, payload, options),
+    [resolved],
+  );
+}
+
+export type { RunningTool } from "./activity";
 export type { ActiveRole, AgentError } from "./agent";

@@ -3,13 +3,13 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 import { OUTPUT, generateValidators } from "../scripts/validators";
-import { TOOL_METHODS, TOOL_SCHEMAS, type JsonSchema } from "../src/generated/roles";
+import { EVENT_NAMES, EVENT_SCHEMAS, TOOL_METHODS, TOOL_SCHEMAS, type JsonSchema } from "../src/generated/roles";
 import { PRECOMPILED } from "../src/generated/validators";
 import { validate } from "../src/validate";
 
 describe("precompiled validators", () => {
   it("are fresh (regenerate: npm run generate --workspace lib)", () => {
-    expect(readFileSync(OUTPUT, "utf8")).toBe(generateValidators(TOOL_SCHEMAS));
+    expect(readFileSync(OUTPUT, "utf8")).toBe(generateValidators(TOOL_SCHEMAS, EVENT_SCHEMAS));
   });
 
   it("cover every generated schema and agree with Ajv compiled at run time", () => {
@@ -18,6 +18,17 @@ describe("precompiled validators", () => {
       expect(PRECOMPILED.has(schema)).toBe(true);
       const copy = JSON.parse(JSON.stringify(schema)) as JsonSchema; // not precompiled: compiled now
       for (const value of [{}, { label: "x", seconds: 0 }, { recipe_id: 1 }, { title: "t", markdown: "m" }]) {
+        expect(validate(schema, value)).toEqual(validate(copy, value));
+      }
+    }
+  });
+
+  it("cover every UI event's payload schema", () => {
+    for (const name of EVENT_NAMES) {
+      const schema = EVENT_SCHEMAS[name];
+      expect(PRECOMPILED.has(schema)).toBe(true);
+      const copy = JSON.parse(JSON.stringify(schema)) as JsonSchema;
+      for (const value of [{}, { ingredient: "eggs", checked: true }, { step: 0 }, { step: 2, extra: 1 }]) {
         expect(validate(schema, value)).toEqual(validate(copy, value));
       }
     }
