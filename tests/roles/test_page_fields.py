@@ -136,6 +136,11 @@ def test_a_background_tool_with_progress_loads(check: Check, roles_dir: Path) ->
             "holds the turn until it answers)",
         ),
         (
+            "  - {kind: frontend, name: f, description: d, progress: {say: Wait., updates: true}}\n",
+            "roles/a.yaml:6:5: tools[0]: progress.updates: a frontend tool sends no updates (the page answers "
+            "once)",
+        ),
+        (
             "  - {kind: frontend, name: f, description: d, mode: later}\n",
             "roles/a.yaml:6:53: tools[0].mode: expected one of foreground, background, found 'later'",
         ),

@@ -75,13 +75,32 @@ tools:
     mode: background
     progress: {{after_ms: 200, say: Waiting for you on the screen.}}
     timeout_s: 30                # LiveKit gives the page's handler this less 7 s (the round trip)
+  - name: slow_lookup
+    kind: http
+    description: A lookup the agent waits for, until its progress time has passed.
+    url: {base}/gated
+    secret_env: TOOL_TEST_HTTP_SECRET
+    progress: {{after_ms: 300, say: "Give me a second."}}
+    timeout_s: 30
+    parameters: {{type: object, properties: {{query: {{type: string}}}}, required: [query]}}
+  - {{name: to_second, kind: handoff, target: background-second, history: none, description: Hand over.}}
   - {{name: end_session, kind: builtin, builtin: end_session, description: End the call.}}
+"""
+
+
+SECOND = """
+name: background-second
+title: Second background bench
+description: The handoff target of the background bench.
+greeting: {say: The second bench here.}
+instructions: You are the second test agent; you have no tools of your own.
 """
 
 
 @pytest.fixture
 def role(stack: Stack) -> Iterator[str]:
     stack.app.released = False
+    stack.write_role("background-second", SECOND)
     stack.write_role("background", background_role(stack.app.port))
     yield "background"
     stack.app.released = True
@@ -236,5 +255,34 @@ async def test_a_background_frontend_tool_waits_on_the_page_while_the_agent_talk
             lambda: any("carbonara" in o["output"] for o in outputs_of(stack, "slow_page")),
             what="the page's answer reaching the model",
         )
+    finally:
+        await ui.leave()
+
+
+async def test_a_foreground_tool_past_its_progress_time_is_released_and_answers_after_a_handoff(
+    stack: Stack, role: str
+) -> None:
+    ui = await stack.session(role)
+    try:
+        await ui.wait_for(lambda: "Hello from the background bench" in ui.agent_text(), what="greeting")
+        await ui.say_text('/call slow_lookup {"query": "wine"}')
+        await ui.wait_for(lambda: "Give me a second." in ui.agent_text(), what="the progress message")
+        # Released: the conversation goes on, here to another role (history: none, a fresh agent).
+        await ui.say_text('/call to_second {"summary": "The user is waiting for a lookup."}')
+        await ui.wait_for(
+            lambda: any(e.get("type") == "role" and e["name"] == "background-second" for e in ui.events),
+            what="the handoff",
+        )
+        stack.app.released = True
+        final = await ui.wait_for(
+            lambda: next((o for o in outputs_of(stack, "slow_lookup") if "late" in o["output"]), None),
+            what="the lookup's answer reaching the model after the handoff",
+        )
+        assert final["call_id"].endswith("_final")
+        await ui.wait_for(
+            lambda: "slow_lookup returned" in ui.agent_text(), what="the new role speaking of it"
+        )
+        statuses = [s for _, s in activity(ui, "slow_lookup")]
+        assert statuses == ["started", "progress", "done"]
     finally:
         await ui.leave()

@@ -343,7 +343,7 @@ async def _converse(
 
 
 def _transcript(record: SessionRecord, turns: list[TurnOutcome]) -> list[str]:
-    """The session record's lines and tool calls in time order, as text."""
+    """The session record's lines, tool calls and UI events in time order, as text."""
     entries: list[tuple[float, str]] = [
         (line.at, f"{line.speaker}: {line.text}") for line in record.transcript
     ]
@@ -354,6 +354,10 @@ def _transcript(record: SessionRecord, turns: list[TurnOutcome]) -> list[str]:
             f"{call.detail[:200]}",
         )
         for call in record.tool_calls
+    ]
+    entries += [
+        (event.at, f"  event {event.name} {json.dumps(event.payload, ensure_ascii=False)} -> {event.outcome}")
+        for event in record.ui_events
     ]
     lines = [text for _, text in sorted(entries, key=lambda e: e[0])]
     lines += [f"  (turn {i + 1} did not complete: {t.error})" for i, t in enumerate(turns) if t.error]

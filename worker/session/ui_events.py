@@ -157,6 +157,8 @@ class UiEvents:
         self._ctx = ctx
         self.gate = EventGate(clock)
         self._idle: asyncio.Task[None] | None = None
+        self._adding = asyncio.Lock()
+        """One event at a time into the conversation: two updates from one copy would drop one note."""
 
     # --- the page's RPC ------------------------------------------------------------------------------
 
@@ -209,10 +211,11 @@ class UiEvents:
         if spec.respond == "now" and session.current_speech is not None:
             with contextlib.suppress(RuntimeError, TimeoutError):  # an uninterruptible speech goes on
                 await asyncio.wait_for(session.interrupt(), INTERRUPT_TIMEOUT_S)
-        chat_ctx = agent.chat_ctx.copy()
-        note = chat_ctx.add_message(role="system", content=context_note(spec, payload))
-        # Every item stays: one of an earlier role's tools is not "invalid" to the conversation.
-        await agent.update_chat_ctx(chat_ctx, exclude_invalid_function_calls=False)
+        async with self._adding:
+            chat_ctx = agent.chat_ctx.copy()
+            note = chat_ctx.add_message(role="system", content=context_note(spec, payload))
+            # Every item stays: one of an earlier role's tools is not "invalid" to the conversation.
+            await agent.update_chat_ctx(chat_ctx, exclude_invalid_function_calls=False)
         if spec.respond == "now":
             with contextlib.suppress(RuntimeError):  # the session is closing
                 session.generate_reply(instructions=reply_instructions(spec))

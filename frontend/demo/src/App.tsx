@@ -77,9 +77,17 @@ export function App() {
         setProblem(`Your guide did not hear about that: ${describeError(error)}`);
       });
     };
+    const note = (text: string): void =>
+      setLines((all) => [...all, { kind: "hand", id: `h${all.length}-${Date.now()}`, at: Date.now(), text }]);
     return {
-      ingredientToggled: (ingredient, checked) => told(sendEvent("ingredient_checked", { ingredient, checked })),
-      stepSelected: (step) => told(sendEvent("step_selected", { step })),
+      ingredientToggled: (ingredient, checked) => {
+        note(`You ${checked ? "ticked" : "unticked"} ${ingredient}`);
+        told(sendEvent("ingredient_checked", { ingredient, checked }));
+      },
+      stepSelected: (step) => {
+        note(`You moved to step ${step}`);
+        told(sendEvent("step_selected", { step }));
+      },
     };
   }, [sendEvent]);
 
