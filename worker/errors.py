@@ -26,9 +26,13 @@ The whole tree (module in brackets, then when it happens)::
     │                             role loader reports it as a RoleValidationError)
     ├── DispatchError             [dispatch] a job's dispatch metadata cannot be used
     ├── SignatureError            [signing] an X-RoleCall-Signature is missing, malformed, stale or wrong
+    ├── UiEventRefused            [session.ui_events] the page's UI event was refused; `reason` is the
+    │                             protocol's EventRefusalReason (the RPC error's data)
     └── ToolFailure               [tools] a tool call failed; the model is told the tool's error_message
         ├── FrontendCallError     [tools.frontend] the page's RPC handler failed, timed out or is missing
-        └── HttpToolError         [tools.http] an http tool's request was refused or failed
+        ├── HttpToolError         [tools.http] an http tool's request was refused or failed
+        └── StreamProblem         [tools.ndjson] an http tool's streamed answer is not progress lines
+                                  followed by one result
 
 Outside the tree, on purpose (`tests/worker/test_errors.py` lists them): wire encodings, which are
 answers rather than failures of RoleCall (`web.errors.ApiError`, an HTTP error response;

@@ -14,6 +14,9 @@ when that file is stale).
       text stream CHAT_TOPIC                typed chat from the session's user: at most MAX_CHAT_CHARS
                                             characters (the worker's default), a burst of CHAT_BURST
                                             messages, then one every CHAT_REFILL_S seconds
+      RPC EVENT_METHOD                      a UiEventRequest from the session's user (an event the
+                                            active role declares), answered with a UiEventReply or an
+                                            RPC error whose `data` is an EventRefusalReason
       RPC replies
 
 Transcripts use livekit-agents' standard `lk.transcription` streams and are not part of this module.
@@ -21,7 +24,7 @@ Transcripts use livekit-agents' standard `lk.transcription` streams and are not 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -37,6 +40,11 @@ ATTR_ERROR = "rolecall.error"
 """Agent attribute: why the session cannot go on (JSON of an `ErrorAttribute`); absent while all is well."""
 DISCOVERY_METHOD = "rolecall.tools"
 """RPC method the page registers to list the tools it implements (answered with a `DiscoveryReply`)."""
+EVENT_METHOD = "rolecall.event"
+"""RPC method the agent serves: a UI event from the session's user (`UiEventRequest` → `UiEventReply`)."""
+UI_EVENT_TAG = "ui_event"
+"""How the worker fences a UI event in the model's context, `<ui_event name="NAME">JSON</ui_event>`
+(a system item, never a user turn); the simulator recognises it."""
 
 RPC_PAYLOAD_LIMIT = 15_360
 """LiveKit's RPC request and response payload limit, in UTF-8 bytes."""
@@ -69,6 +77,18 @@ TimeLimit = Literal["max_duration", "idle"]
 """The role's time limits: the session's length (`max_duration_s`), the user's silence (`idle_timeout_s`)."""
 RefusalReason = Literal["too_long", "too_fast"]
 """Why a typed message was not taken: over the length limit, or over the rate."""
+EventRefusalReason = Literal["not_allowed", "unknown_event", "invalid_payload", "too_large", "too_fast"]
+"""Why a UI event was refused (the RPC error's `data`): the caller is not the session's user; the active
+role declares no such event; the payload does not match the event's schema; it is over the event's
+`max_bytes`; more events of that name than its `rate_limit` allows."""
+EventResponse = Literal["never", "when_idle", "now"]
+"""What the agent does with an accepted UI event (the role's `respond`): takes note only; answers once
+it is quiet, unless it already has; answers at once."""
+ToolMode = Literal["foreground", "background"]
+"""How a tool runs: the agent waits for it, or goes on talking while it runs."""
+ToolStatus = Literal["started", "progress", "done", "failed"]
+"""Where a tool call is: running; running, and the agent said `message`; answered; failed, refused or
+cancelled."""
 
 EndReason = Literal[
     "end_session",
@@ -138,10 +158,31 @@ class InputRefusedEvent(_Message):
     """For people: what to do instead."""
 
 
+class ToolActivityEvent(_Message):
+    """A tool call started, made progress, answered or failed (any kind: frontend, http, handoff, ...)."""
+
+    type: Literal["tool"] = "tool"
+    call_id: str
+    """The model's id of the call; every event of one call carries it."""
+    name: str
+    """The tool's name, as in the role file."""
+    kind: str
+    """The tool's kind (`frontend`, `http`, `handoff`, `builtin`, ...)."""
+    mode: ToolMode
+    status: ToolStatus
+    duration_ms: float | None
+    """Since the call started (null when it starts)."""
+    message: str | None
+    """With `progress`: what the agent was asked to say; otherwise null."""
+    arguments: dict[str, Any] | None
+    """The call's arguments, when the role's `show_arguments` allows; otherwise null."""
+
+
 SessionLimitEvent = Annotated[TimeLimitEvent | BudgetLimitEvent, Field(discriminator="limit")]
 """The session reached a limit of its role (a time limit or the budget); discriminated by `limit`."""
 PageEvent = Annotated[
-    RoleEvent | ErrorEvent | SessionLimitEvent | InputRefusedEvent, Field(discriminator="type")
+    RoleEvent | ErrorEvent | SessionLimitEvent | InputRefusedEvent | ToolActivityEvent,
+    Field(discriminator="type"),
 ]
 """One message on EVENTS_TOPIC."""
 
@@ -163,6 +204,23 @@ class DiscoveryReply(_Message):
 
     tools: list[str]
     """The RPC methods (tool names) this page implements."""
+
+
+class UiEventRequest(_Message):
+    """The page's EVENT_METHOD payload: an event the active role declares, with its data."""
+
+    name: str
+    """The event's name (the role's `events[].name`)."""
+    payload: dict[str, Any]
+    """The event's data: a JSON object valid against the event's `payload` schema."""
+
+
+class UiEventReply(_Message):
+    """The agent's answer to EVENT_METHOD: the event is in the conversation."""
+
+    name: str
+    respond: EventResponse
+    """What the agent does with it (the role's `respond`)."""
 
 
 def encode(message: BaseModel) -> str:

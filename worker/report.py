@@ -45,6 +45,19 @@ class ToolCallRecord(BaseModel):
     at: float
 
 
+class UiEventRecord(BaseModel):
+    """One UI event the page sent (`worker.session.ui_events`): taken into the conversation, or refused."""
+
+    name: str
+    payload: Any
+    """The event's data as the page sent it (None when it was refused before being read)."""
+    outcome: Literal["accepted", "refused"]
+    detail: str = ""
+    """accepted: what the agent did (`respond`); refused: why."""
+    role: str
+    at: float
+
+
 class SessionReport(BaseModel):
     """Everything that happened in one session; the webhook body."""
 
@@ -61,6 +74,8 @@ class SessionReport(BaseModel):
     end_reason: str
     transcript: list[TranscriptLine]
     tool_calls: list[ToolCallRecord]
+    ui_events: list[UiEventRecord] = Field(default_factory=list)
+    """UI events from the page, accepted and refused (`events:` in the role)."""
     usage: Usage
     cost_usd: float | None = Field(
         description="estimate from the price table (GPT-Live: by duration, plus the backend's tokens); "
@@ -91,6 +106,7 @@ class SessionRecord:
         self.started_at = time.time()
         self.transcript: list[TranscriptLine] = []
         self.tool_calls: list[ToolCallRecord] = []
+        self.ui_events: list[UiEventRecord] = []
         self.usage = Usage()
 
     @property
@@ -124,6 +140,18 @@ class SessionRecord:
         self.tool_calls.append(record)
         return record
 
+    def add_ui_event(self, *, name: str, payload: Any, accepted: bool, detail: str) -> UiEventRecord:
+        record = UiEventRecord(
+            name=name[:64],
+            payload=payload,
+            outcome="accepted" if accepted else "refused",
+            detail=detail[:300],
+            role=self.role,
+            at=time.time(),
+        )
+        self.ui_events.append(record)
+        return record
+
     def cost(self, prices: Mapping[str, AnyPrice]) -> float | None:
         """The estimated cost so far (None when a model used has no price)."""
         return estimate_cost(self.model, self.usage, prices, backend=self.backend_model)
@@ -141,6 +169,7 @@ class SessionRecord:
             end_reason=end_reason,
             transcript=list(self.transcript),
             tool_calls=list(self.tool_calls),
+            ui_events=list(self.ui_events),
             usage=self.usage.model_copy(),
             cost_usd=self.cost(prices),
         )

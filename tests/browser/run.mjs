@@ -3,7 +3,7 @@
 // console, error}; pytest asserts on it.
 //
 //   APP_URL=http://localhost:PORT WAV=/tmp/pasta.wav ARTIFACTS=tests/artifacts/browser \
-//     node tests/browser/run.mjs voice|timer|handoff|failing-tool|kitchen-and-return|hold
+//     node tests/browser/run.mjs voice|timer|handoff|failing-tool|kitchen-and-return|hand-tick|hold
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -183,6 +183,39 @@ try {
     result.observed.recipeStillShown = await page.textContent('[data-testid="recipe-title"]');
     result.observed.connection = await page.textContent('[data-testid="connection"]');
     await shot("4-back");
+  } else if (scenario === "hand-tick") {
+    // What the user does by hand reaches the agent (UI events), which follows along; while the recipe
+    // search runs, a card says so. Every tool activity card that ever shows is recorded, however briefly.
+    await page.evaluate(() => {
+      window.__activity = [];
+      const record = () => {
+        for (const el of document.querySelectorAll('[data-testid="tool-activity"]')) {
+          const seen = `${el.getAttribute("data-tool")}: ${el.textContent}`;
+          if (!window.__activity.includes(seen)) window.__activity.push(seen);
+        }
+      };
+      new MutationObserver(record).observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
+    await type("pasta");
+    await page.waitForFunction(() => window.__activity.length > 0);
+    await page.waitForSelector('[data-testid="recipe-title"]');
+    await page.waitForSelector('[data-testid="tool-activity"]', { state: "detached" });
+    result.observed.activityCards = await page.evaluate(() => window.__activity);
+    await waitForAgentText("Do you have the spaghetti ready");
+    await page.waitForSelector('[data-testid="agent-state"][data-state="listening"]');
+    await shot("2-recipe");
+    await page.click('[data-testid="ingredient"]:has(.ingredient-name:text-is("spaghetti")) label');
+    await waitForAgentText("Got it, the spaghetti is ready");
+    await page.waitForSelector('[data-testid="agent-state"][data-state="listening"]');
+    await page.click('[data-testid="step"]:nth-child(2) .step-button');
+    await waitForAgentText("Okay, step 2");
+    result.observed.checked = await page.$$eval('[data-testid="ingredient"][data-checked="true"]', (els) =>
+      els.map((e) => e.querySelector(".ingredient-name")?.textContent ?? ""),
+    );
+    result.observed.currentStep = await page.$$eval('[data-testid="step"]', (els) =>
+      els.findIndex((e) => e.getAttribute("data-current") === "true") + 1,
+    );
+    await shot("3-followed");
   } else if (scenario === "hold") {
     // Stay connected while pytest acts on the room (e.g. an intruder calls the page's methods), until it
     // creates the file HOLD_FILE; then the agent's own tool calls must still work.

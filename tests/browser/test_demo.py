@@ -92,3 +92,32 @@ async def test_the_kitchen_ui_and_bringing_a_dropped_agent_back(
     assert "agent" in seen["bannerWhileGone"].lower()
     assert seen["recipeStillShown"] == "Spaghetti Carbonara"
     assert seen["connection"] == "Live"
+
+
+def test_what_the_user_does_by_hand_reaches_the_agent_and_a_slow_tool_shows_a_card(
+    browser_stack: BrowserStack,
+) -> None:
+    sent_before = len(browser_stack.simulator.sim.received)
+    result = browser_stack.run("hand-tick")
+    seen = result["observed"]
+    # The search showed its card (with what is searched for) and it went once the search answered.
+    assert seen["activityCards"] == ["find_recipes: Searching recipes for “quick pasta”…"]
+    assert seen["checked"] == ["spaghetti"] and seen["currentStep"] == 2
+    assert any("Got it, the spaghetti is ready" in line for line in seen["agentLines"])
+    assert any("Okay, step 2" in line for line in seen["agentLines"])
+    # The model got the hand-ticked ingredient as a system item (context, not the user's words), and a
+    # response was asked for after it (the role's `respond: now`); the tapped step too.
+    received = [r.event for r in browser_stack.simulator.sim.received[sent_before:]]
+    systems = [
+        (i, e["item"]["content"][0]["text"])
+        for i, e in enumerate(received)
+        if e["type"] == "conversation.item.create" and e["item"].get("role") == "system"
+    ]
+    ticked = '<ui_event name="ingredient_checked">{"ingredient":"spaghetti","checked":true}</ui_event>'
+    at = next(i for i, text in systems if ticked in text)
+    assert any(e["type"] == "response.create" for e in received[at + 1 :])
+    assert any('<ui_event name="step_selected">{"step":2}</ui_event>' in text for _, text in systems)
+    users = [
+        e for e in received if e["type"] == "conversation.item.create" and e["item"].get("role") == "user"
+    ]
+    assert not any("ui_event" in json.dumps(e) for e in users)

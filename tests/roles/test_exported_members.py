@@ -29,6 +29,8 @@ def test_all_exports_exist_and_are_public() -> None:
         "model_checks",
         "live_variant",
         "tool_specs",
+        "event_specs",
+        "tool_modes",
     }
     assert public - modules - exported == set()
 

@@ -177,3 +177,49 @@ def test_types_command_fails_on_invalid_roles(
     assert captured.out == ""
     assert "roles/a.yaml:5:16: model.voice" in captured.err
     assert "no types generated" in captured.err
+
+
+EVENTS = """
+events:
+  - name: {name}
+    description: {description}
+    respond: {respond}
+    payload:
+      type: object
+      properties:
+        value: {{type: {type}}}
+      required: [value]
+"""
+
+
+def test_events_get_payload_types_schemas_and_a_map_by_name(roles_dir: Path, write: Write) -> None:
+    write(
+        "a.yaml",
+        _role("a") + EVENTS.format(name="picked", description="Picked.", respond="now", type="string"),
+    )
+    write(
+        "b.yaml",
+        _role("b") + EVENTS.format(name="picked", description="Picked.", respond="never", type="integer"),
+    )
+    write("c.yaml", _role("c"))
+    text = generate_dir(str(roles_dir))
+    assert "export interface APickedPayload {\n  value: string;\n}" in text
+    assert "export interface BPickedPayload {\n  value: number;\n}" in text
+    assert '      picked: { respond: "now", schema: APickedEventSchema },' in text
+    assert '      picked: { respond: "never", schema: BPickedEventSchema },' in text
+    assert "    events: {}," in text  # role c
+    assert "  picked: APickedPayload | BPickedPayload;" in text
+    assert "  picked: { anyOf: [APickedEventSchema, BPickedEventSchema] }," in text
+    assert 'export const EVENT_NAMES = ["picked"] as const' in text
+    assert "export type EventName = keyof EventPayloads;" in text
+
+
+def test_an_event_and_a_tool_of_one_name_do_not_clash(roles_dir: Path, write: Write) -> None:
+    tool = TOOL.format(name="picked", description="Pick.", method="picked", type="string")
+    write(
+        "a.yaml",
+        _role("a", tool) + EVENTS.format(name="picked", description="Picked.", respond="now", type="string"),
+    )
+    text = generate_dir(str(roles_dir))
+    assert "export interface PickedArgs" in text and "export interface PickedPayload" in text
+    assert "export const PickedSchema" in text and "export const PickedEventSchema" in text

@@ -26,6 +26,8 @@ class AppServer:
     secret: str
     received: list[Received] = field(default_factory=list)
     port: int = 0
+    released: bool = False
+    """Whether `/gated` and `/gated_fail` answer now (a slow backend the test lets go of)."""
     _runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -38,6 +40,9 @@ class AppServer:
         app.router.add_post("/big", lambda r: self._record(r, web.json_response({"blob": "x" * 50_000})))
         app.router.add_post("/notjson", lambda r: self._record(r, web.Response(text="<html>oops</html>")))
         app.router.add_post("/slow", self.slow)
+        app.router.add_post("/gated", self.gated)
+        app.router.add_post("/gated_fail", self.gated)
+        app.router.add_post("/progress", self.progress)
         app.router.add_post("/hook", self.lookup)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -85,3 +90,26 @@ class AppServer:
     async def slow(self, request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(5)
         return await self._record(request, web.json_response({"late": True}))
+
+    async def gated(self, request: web.Request) -> web.StreamResponse:
+        """Answers once the test sets `released` (20 s at most): a backend that takes its time."""
+        for _ in range(400):
+            if self.released:
+                break
+            await asyncio.sleep(0.05)
+        if request.path == "/gated_fail":
+            return await self._record(request, web.json_response({"error": "broken"}, status=500))
+        body = json.loads(await request.read() or b"{}")
+        return await self._record(request, web.json_response({"late": True, "query": body.get("query")}))
+
+    async def progress(self, request: web.Request) -> web.StreamResponse:
+        """Streams two progress lines, then the result (application/x-ndjson)."""
+        await self._record(request, web.Response())
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        for line in ({"progress": "Found twelve recipes."}, {"progress": "Picking the best three."}):
+            await response.write(json.dumps(line).encode() + b"\n")
+            await asyncio.sleep(0.3)
+        await response.write(json.dumps({"recipes": ["carbonara", "cacio e pepe", "amatriciana"]}).encode())
+        await response.write_eof()
+        return response

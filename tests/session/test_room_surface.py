@@ -81,14 +81,17 @@ def served_line(log: str, room: str) -> str:
     return lines[-1]
 
 
-async def test_the_agent_serves_typed_chat_and_nothing_else(stack: Stack) -> None:
+async def test_the_agent_serves_typed_chat_and_ui_events_and_nothing_else(stack: Stack) -> None:
     ui = await join_as_user(stack)
     try:
         line = served_line(stack.worker.log(), ui.room_name)
         found = re.search(r"agent serves: (.*?)(?:\s*\{|$)", line)
         assert found is not None, line
         # A new entry here is a door a livekit-agents default opened: decide whether users may reach it.
-        assert found.group(1).strip() == "byte streams [], text streams ['lk.chat'], rpc methods []"
+        assert (
+            found.group(1).strip()
+            == "byte streams [], text streams ['lk.chat'], rpc methods ['rolecall.event']"
+        )
         assert "removing unexpected" not in stack.worker.log()
     finally:
         await ui.leave()

@@ -83,6 +83,7 @@ def test_bodies_come_from_the_models() -> None:
         "identity",
         "role",
         "expires_at",
+        "pre_connect_audio",
     }
     assert set(schemas["Recipe"]["properties"]) == set(Recipe.model_fields)
     assert set(schemas["SessionRequest"]["properties"]) == set(SessionRequest.model_fields)

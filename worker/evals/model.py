@@ -10,6 +10,9 @@
                 patterns: {query: pasta}           # regex, searched case-insensitively
                 example: {query: "quick pasta"}    # what the offline simulator sends
               - reply_contains: [carbonara]
+          - event: {name: ingredient_checked, payload: {ingredient: spaghetti, checked: true}}
+            expect:                                # a UI event from the page instead of words
+              - reply_contains: [spaghetti]
 
 Read like role files (`worker.yamlfile`): safe YAML (duplicate keys, tags and YAML 1.1 surprises
 refused), pydantic models that forbid unknown keys, and every error naming the file, line, column and
@@ -28,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from worker.errors import FileError
 from worker.evals.matching import shown
-from worker.roles.models import ROLE_NAME, TOOL_NAME
+from worker.roles.models import EVENT_NAME, ROLE_NAME, TOOL_NAME
 from worker.yamlfile import Document, display_path, inside, list_named, parse, read_text, validation_errors
 
 MAX_CLIP_BYTES = 50_000_000
@@ -157,8 +160,17 @@ class Expect(_Model):
         return f"{verb} {', '.join(repr(w) for w in words or [])}"
 
 
+class UiEventInput(_Model):
+    """A UI event the page sends: what the user did on screen (`events:` in the role)."""
+
+    name: str = Field(pattern=EVENT_NAME)
+    """The event's name, as the active role declares it."""
+    payload: dict[str, JsonValue] = Field(default_factory=dict)
+    """Its data (checked against the event's schema, as the worker checks the page's)."""
+
+
 class Turn(_Model):
-    """One user turn, typed (`user`) or spoken (`audio`), and its expectations."""
+    """One user turn, typed (`user`), spoken (`audio`) or done on screen (`event`), and its expectations."""
 
     user: str | None = Field(None, min_length=1, max_length=4000)
     """What the user types."""
@@ -166,13 +178,17 @@ class Turn(_Model):
     """A WAV file (PCM16) the user says, relative to roles/evals/."""
     transcript: str | None = Field(None, min_length=1)
     """(audio) What the clip says: the offline simulator reports it as the input transcription."""
+    event: UiEventInput | None = None
+    """A UI event from the page instead of words; the agent reacts as the event's `respond` says."""
     expect: list[Expect] = Field(default_factory=list)
     """What should happen in this turn; nothing listed only checks that the turn completes."""
 
     @model_validator(mode="after")
     def _one_input(self) -> Turn:
-        if (self.user is None) == (self.audio is None):
-            raise ValueError("a turn needs exactly one of user (text) or audio (a WAV file)")
+        if [self.user, self.audio, self.event].count(None) != 2:
+            raise ValueError(
+                "a turn needs exactly one of user (text), audio (a WAV file) or event (a UI event)"
+            )
         if self.transcript is not None and self.audio is None:
             raise ValueError("transcript only goes with audio")
         return self

@@ -29,7 +29,7 @@ from worker.evals.checks import TurnOutcome, Verdict, check
 from worker.evals.model import LoadedEval
 from worker.evals.scenario import build_plan, static_problems
 from worker.evals.standins import MockBackend, StandInPage, frontend_methods, http_secrets, mock_secrets
-from worker.evals.turns import ClipInput, delegated_turn, reason_of, said, spoken_turn, typed_turn
+from worker.evals.turns import ClipInput, delegated_turn, event_turn, reason_of, said, spoken_turn, typed_turn
 from worker.pricing import Usage, load_prices
 from worker.realtime import build_model
 from worker.report import SessionRecord
@@ -319,6 +319,10 @@ async def _converse(
                 outcome = await delegated_turn(session, turn.user, speeches, spoke, options.timeout_s)
             elif turn.user is not None:
                 outcome = await typed_turn(session, turn.user, options.timeout_s)
+            elif turn.event is not None:
+                outcome = await event_turn(
+                    built.events, turn.event, speeches, spoke, timeout_s=options.timeout_s
+                )
             else:
                 outcome = await spoken_turn(
                     loaded,
@@ -342,7 +346,7 @@ async def _converse(
 
 
 def _transcript(record: SessionRecord, turns: list[TurnOutcome]) -> list[str]:
-    """The session record's lines and tool calls in time order, as text."""
+    """The session record's lines, tool calls and UI events in time order, as text."""
     entries: list[tuple[float, str]] = [
         (line.at, f"{line.speaker}: {line.text}") for line in record.transcript
     ]
@@ -353,6 +357,10 @@ def _transcript(record: SessionRecord, turns: list[TurnOutcome]) -> list[str]:
             f"{call.detail[:200]}",
         )
         for call in record.tool_calls
+    ]
+    entries += [
+        (event.at, f"  event {event.name} {json.dumps(event.payload, ensure_ascii=False)} -> {event.outcome}")
+        for event in record.ui_events
     ]
     lines = [text for _, text in sorted(entries, key=lambda e: e[0])]
     lines += [f"  (turn {i + 1} did not complete: {t.error})" for i, t in enumerate(turns) if t.error]

@@ -3,13 +3,15 @@
 Walking a conversation, the builder follows the role the session should be in (the starting role,
 then each expected handoff's target). For every user turn it scripts one simulator turn: the
 expected tool calls (arguments: `example` then `arguments`; the regex-checked ones need an example),
-then the expected handoff, then a reply holding the `reply_contains` words. An expectation that names
+then the expected handoff, then a reply holding the `reply_contains` words (for a UI event turn, an
+`event` turn of the simulator: it answers that event). An expectation that names
 a tool the active role lacks, a role that does not exist, or a handoff the role cannot make gets a
 problem instead (reported as a failure naming what exists); the rest of the conversation still runs.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,10 +112,13 @@ def build_plan(
         if handoff is not None:
             calls.append(handoff)
         say = _reply(contains, excludes)
+        event = re.escape(turn.event.name) if turn.event is not None else None  # answers that event
         if calls:
-            turns.append(SimTurn(calls=tuple(calls), transcript=turn.transcript, then=(Step(say=say),)))
+            turns.append(
+                SimTurn(calls=tuple(calls), transcript=turn.transcript, event=event, then=(Step(say=say),))
+            )
         else:
-            turns.append(SimTurn(say=say, transcript=turn.transcript))
+            turns.append(SimTurn(say=say, transcript=turn.transcript, event=event))
     return Plan(Scenario(greeting=greeting or "Hello.", turns=tuple(turns)), problems, roles)
 
 

@@ -1,4 +1,5 @@
-"""One eval conversation's turns through a session: typed turns, spoken clips, and what came of each."""
+"""One eval conversation's turns through a session: typed turns, spoken clips, UI events, and what came
+of each."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from livekit.agents.voice.speech_handle import SpeechHandle
 
 from worker.evals.checks import CallOutcome, TurnOutcome
 from worker.evals.matching import count_responses
-from worker.evals.model import LoadedEval, Turn
+from worker.evals.model import LoadedEval, Turn, UiEventInput
+from worker.session.ui_events import UiEventRefused, UiEvents
 from worker.simulator.speech import SAMPLE_RATE, parse_wav, resample
 
 TRAILING_SILENCE_S = 2.5
@@ -67,10 +69,12 @@ async def spoken_turn(
         clips.queue.put_nowait(frame)
         if live:
             await asyncio.sleep(frame.duration)  # real time, as a microphone would
-    if not await _settled(speeches, first_speech, spoke, timeout_s):
+    try:
+        await answered(speeches, first_speech, spoke, timeout_s)
+    except TimeoutError:
         return TurnOutcome(user=label, error=f"no complete answer within {timeout_s:g} s")
     heard = " ".join(users[first_user:]).strip()
-    return outcome_of(f"{label} {heard}".strip(), _items(speeches[first_speech:]))
+    return outcome_of(f"{label} {heard}".strip(), items_of(speeches[first_speech:]))
 
 
 async def delegated_turn(
@@ -88,31 +92,62 @@ async def delegated_turn(
         session.generate_reply(user_input=text)
     except Exception as exc:
         return TurnOutcome(user=text, error=reason_of(exc))
-    if not await _settled(speeches, first_speech, spoke, timeout_s):
-        return TurnOutcome(user=text, error=f"no complete answer within {timeout_s:g} s")
-    return outcome_of(text, _items(speeches[first_speech:]))
-
-
-async def _settled(speeches: list[SpeechHandle], first: int, spoke: asyncio.Event, timeout_s: float) -> bool:
-    """Wait until a speech started, every speech since `first` is done, and none started for `QUIET_S`."""
     try:
-        async with asyncio.timeout(timeout_s):
-            await spoke.wait()
-            while True:
-                pending = [h for h in speeches[first:] if not h.done()]
-                if pending:
-                    await asyncio.wait([asyncio.ensure_future(h.wait_for_playout()) for h in pending])
-                    continue
-                count = len(speeches)
-                await asyncio.sleep(QUIET_S)
-                if len(speeches) == count and all(h.done() for h in speeches[first:]):
-                    return True
+        await answered(speeches, first_speech, spoke, timeout_s)
     except TimeoutError:
-        return False
+        return TurnOutcome(user=text, error=f"no complete answer within {timeout_s:g} s")
+    return outcome_of(text, items_of(speeches[first_speech:]))
 
 
-def _items(speeches: list[SpeechHandle]) -> list[Any]:
+async def event_turn(
+    events: UiEvents,
+    event: UiEventInput,
+    speeches: list[SpeechHandle],
+    spoke: asyncio.Event,
+    *,
+    timeout_s: float,
+) -> TurnOutcome:
+    """Send a UI event as the page would; the agent's reaction (none for `respond: never`)."""
+    label = event_label(event)
+    first_speech = len(speeches)
+    spoke.clear()
+    try:
+        reply = await events.deliver(event.name, dict(event.payload))
+    except UiEventRefused as refused:
+        return TurnOutcome(user=label, error=f"the event was refused ({refused.reason}): {refused}")
+    if reply.respond == "never":
+        return TurnOutcome(user=label)
+    try:
+        await answered(speeches, first_speech, spoke, timeout_s)
+    except TimeoutError:
+        return TurnOutcome(user=label, error=f"no complete answer within {timeout_s:g} s")
+    return outcome_of(label, items_of(speeches[first_speech:]))
+
+
+async def answered(speeches: list[SpeechHandle], first: int, spoke: asyncio.Event, timeout_s: float) -> None:
+    """Wait until the agent has spoken, every speech since `first` is done, and none started for a
+    moment (TimeoutError after `timeout_s`)."""
+    async with asyncio.timeout(timeout_s):
+        await spoke.wait()
+        while True:
+            pending = [h for h in speeches[first:] if not h.done()]
+            if pending:
+                await asyncio.wait([asyncio.ensure_future(h.wait_for_playout()) for h in pending])
+                continue
+            count = len(speeches)
+            await asyncio.sleep(QUIET_S)
+            if len(speeches) == count and all(h.done() for h in speeches[first:]):
+                return
+
+
+def items_of(speeches: list[SpeechHandle]) -> list[Any]:
+    """The chat items of these speeches, in time order."""
     return sorted((item for h in speeches for item in h.chat_items), key=lambda i: i.created_at)
+
+
+def event_label(event: UiEventInput) -> str:
+    """How an event turn shows in reports: `[event ingredient_checked {"ingredient": "eggs"}]`."""
+    return f"[event {event.name} {json.dumps(event.payload, ensure_ascii=False)}]"
 
 
 def frames_of(path: str) -> list[rtc.AudioFrame]:
@@ -161,6 +196,8 @@ def outcome_of(user: str, items: list[Any]) -> TurnOutcome:
 
 
 def said(turn: Turn) -> str:
+    if turn.event is not None:
+        return event_label(turn.event)
     return turn.user if turn.user is not None else f"[audio {turn.audio}]"
 
 

@@ -34,6 +34,7 @@ from worker.roles.models import (
     Role,
     SemanticVad,
     ServerVad,
+    UiEvent,
     Variable,
 )
 from worker.roles.policy import RolePolicy
@@ -67,6 +68,7 @@ __all__ = [
     "RoleValidationError",
     "SemanticVad",
     "ServerVad",
+    "UiEvent",
     "UnknownRoleError",
     "Variable",
     "check_dir",

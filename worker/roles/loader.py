@@ -109,6 +109,7 @@ class RoleLoader:
         errors: list[RoleError] = []
         role_file = self._validate(RoleFile, doc, errors)
         errors.extend(self._parameter_errors(doc))
+        errors.extend(self._event_errors(doc))
         if role_file is None:
             errors.sort(key=lambda e: (e.line or 0, e.column or 0))  # model and parameter errors, by line
             return LoadResult(display, None, errors, tuple(deps))
@@ -163,6 +164,7 @@ class RoleLoader:
             instructions="\n\n".join(t.text.strip("\n") for t in texts),
             greeting=role_file.greeting,
             tools=tuple(tool for tool, _, _ in tools),
+            events=tuple(role_file.events),
             source=display,
             files=tuple(dict.fromkeys(display_path(d) for d in deps if os.path.isfile(d))),
         )
@@ -201,16 +203,16 @@ class RoleLoader:
             return None
 
     @staticmethod
-    def _parameter_errors(doc: Document) -> list[RoleError]:
+    def _parameter_errors(doc: Document, section: str = "tools", key: str = "parameters") -> list[RoleError]:
         errors: list[RoleError] = []
-        tools = doc.data.get("tools") if isinstance(doc.data, dict) else None
+        tools = doc.data.get(section) if isinstance(doc.data, dict) else None
         if not isinstance(tools, list):
             return errors
         for index, tool in enumerate(tools):
-            if not isinstance(tool, dict) or "parameters" not in tool:
+            if not isinstance(tool, dict) or key not in tool:
                 continue
-            base: Path = ("tools", index, "parameters")
-            for problem in parameters.check(tool["parameters"]):
+            base: Path = (section, index, key)
+            for problem in parameters.check(tool[key]):
                 path = (*base, *problem.path)
                 hint = problem.hint
                 node = doc.node(path)
@@ -220,6 +222,30 @@ class RoleLoader:
                     message += f" ({surprise})"
                     hint = hint or f'quote it: "{node.value}"'
                 errors.append(_at(doc, path, message, hint))
+        return errors
+
+    @classmethod
+    def _event_errors(cls, doc: Document) -> list[RoleError]:
+        """Event payload schemas (checked like tool parameters) and event names used twice."""
+        errors = cls._parameter_errors(doc, "events", "payload")
+        events = doc.data.get("events") if isinstance(doc.data, dict) else None
+        first: dict[str, int] = {}
+        for index, event in enumerate(events if isinstance(events, list) else []):
+            name = event.get("name") if isinstance(event, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in first:
+                line, column = doc.position(("events", first[name], "name"))
+                errors.append(
+                    _at(
+                        doc,
+                        ("events", index, "name"),
+                        f"duplicate event name {name!r}",
+                        f"also defined at {doc.file}:{line}:{column}",
+                    )
+                )
+            else:
+                first[name] = index
         return errors
 
     def _instructions(

@@ -17,6 +17,7 @@ from pydantic import model_validator as _model_validator
 
 from worker.roles import regex, template
 from worker.roles._base import ENV_NAME, ROLE_NAME, TOOL_NAME, VARIABLE_NAME, FileModel, RoleName
+from worker.roles.event_specs import EVENT_NAME, RateLimit, Respond, UiEvent
 from worker.roles.model_settings import (
     VOICES,
     InputTranscription,
@@ -41,6 +42,7 @@ from worker.yamlfile import HINTED_ERROR, hinted
 __all__ = [
     "BUILTINS",
     "ENV_NAME",
+    "EVENT_NAME",
     "HINTED_ERROR",
     "ROLE_NAME",
     "RPC_METHOD_MAX_BYTES",
@@ -59,7 +61,9 @@ __all__ = [
     "Limits",
     "ModelSettings",
     "PromptFile",
+    "RateLimit",
     "RenderedRole",
+    "Respond",
     "Role",
     "RoleFile",
     "RoleName",
@@ -67,6 +71,7 @@ __all__ = [
     "ServerVad",
     "Tool",
     "TurnDetection",
+    "UiEvent",
     "Variable",
     "Voice",
 ]
@@ -217,6 +222,8 @@ class RoleFile(FileModel):
     """What the agent does on arrival; a plain string means {instructions: ...}; absent: wait for the user."""
     tools: list[Tool] = Field(default_factory=list)
     """Tools the model can call."""
+    events: list[UiEvent] = Field(default_factory=list)
+    """What the user does on screen that the agent should know (page -> agent, as context)."""
 
 
 # ---------------------------------------------------------------------------------------------- role
@@ -245,6 +252,8 @@ class Role(BaseModel):
     """The full instruction template (role, then fragments), not yet rendered."""
     greeting: Greeting | None
     tools: tuple[FrontendTool | HttpTool | HandoffTool | BuiltinTool, ...]
+    events: tuple[UiEvent, ...] = ()
+    """UI events the page may send while this role is active."""
     source: str
     """The role file."""
     files: tuple[str, ...]
@@ -256,6 +265,10 @@ class Role(BaseModel):
             if tool.name == name:
                 return tool
         raise KeyError(name)
+
+    def event(self, name: str) -> UiEvent | None:
+        """The UI event called `name`, if the role accepts one."""
+        return next((e for e in self.events if e.name == name), None)
 
     @property
     def handoff_targets(self) -> list[str]:

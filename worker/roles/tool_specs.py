@@ -15,6 +15,7 @@ from pydantic import model_validator as _model_validator
 
 from worker.roles._base import ENV_NAME, TOOL_NAME, FileModel, RoleName, policy_of
 from worker.roles.policy import is_worker_header, reserved_env, reserved_env_message
+from worker.roles.tool_modes import Duplicate, Progress, ToolMode, check_tool_modes
 from worker.yamlfile import hinted
 
 BUILTINS = ("end_session",)
@@ -44,6 +45,23 @@ class _Tool(FileModel):
     """JSON Schema (object) of the arguments, limited to what OpenAI function calling accepts."""
     error_message: str = Field(_DEFAULT_ERROR_MESSAGE, min_length=1, max_length=500)
     """What the model is told when the tool fails (so it can say something useful)."""
+    mode: ToolMode = "foreground"
+    """foreground: the agent waits for the answer; background: it goes on talking, and the answer
+    reaches the model when it is ready (http and frontend tools)."""
+    progress: Progress | None = None
+    """What the agent says while the tool runs: after `after_ms` without an answer, and the updates
+    the tool sends (`updates: true`)."""
+    duplicate: Duplicate = "allow"
+    """A call while one of this tool is running: allow, reject (the model is told), or replace
+    (cancels the running one; background tools only)."""
+    show_arguments: bool = False
+    """Send the call's arguments to the page with its tool activity (they may hold what the user
+    said); off: the page sees the name, kind, status and duration only."""
+
+    @_model_validator(mode="after")
+    def _check_modes(self) -> _Tool:
+        check_tool_modes(str(getattr(self, "kind", "")), self.mode, self.progress, self.duplicate)
+        return self
 
 
 class FrontendTool(_Tool):

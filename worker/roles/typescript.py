@@ -3,7 +3,9 @@
 For every frontend tool of every role: an args interface derived from the tool's JSON Schema
 `parameters`, its RPC method name, and the schema itself as a const (the page validates against it at
 run time). `ToolArgs` maps each RPC method to its arguments, so renaming a tool or changing a
-parameter in a role file turns into a compile error in the UI.
+parameter in a role file turns into a compile error in the UI. Likewise for every UI event a role
+accepts (`events:`): a payload interface and schema, and `EventPayloads` by event name, which
+`sendEvent` is typed by.
 
 Mapping: `object` → an interface (required properties plain, the others optional; an
 `additionalProperties` schema or `true` adds an index signature), `string`/`boolean`/`null` as named,
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,21 +175,17 @@ def generate(roles: Sequence[Role]) -> str:
     out.append("/** A JSON Schema, as written in a role file's tool `parameters`. */")
     out.append("export type JsonSchema = { readonly [keyword: string]: unknown };")
     out.append("")
+    events = _variants(roles, _role_events, "Payload", "EventSchema", variants)
     for v in variants:
-        out.append(_banner(f"{v.method} ({', '.join(v.roles)})"))
-        out.append("")
-        summary = v.description.strip().replace("*/", "*\\/")
-        out.append(f"/** Arguments of RPC method `{v.method}`: {summary} */")
-        body = ts_type({**v.schema, "type": "object"} if "type" not in v.schema else v.schema)
-        if body.startswith("{"):
-            out.append(f"export interface {v.type_name} {body}")
-        else:
-            out.append(f"export type {v.type_name} = {body};")
-        out.append("")
-        out.append(f"/** JSON Schema of {{@link {v.type_name}}}, for validation at run time. */")
-        out.append(f"export const {v.const_name} = {_json(v.schema)} as const;")
-        out.append("")
+        out.extend(
+            _declaration(v, f"{v.method} ({', '.join(v.roles)})", f"Arguments of RPC method `{v.method}`")
+        )
+    for v in events:
+        out.extend(
+            _declaration(v, f"event {v.method} ({', '.join(v.roles)})", f"Payload of UI event `{v.method}`")
+        )
     by_key = {(v.method, _canonical(v.schema)): v for v in variants}
+    event_by_key = {(v.method, _canonical(v.schema)): v for v in events}
     methods = sorted({v.method for v in variants})
 
     out.append(_banner("roles"))
@@ -207,6 +205,16 @@ def generate(roles: Sequence[Role]) -> str:
                 const = by_key[(tool.method, _canonical(tool.parameters))].const_name
                 out.append(
                     f"      {_key(tool.name)}: {{ method: {json.dumps(tool.method)}, schema: {const} }},"
+                )
+            out.append("    },")
+        if not role.events:
+            out.append("    events: {},")
+        else:
+            out.append("    events: {")
+            for event in role.events:
+                const = event_by_key[(event.name, _canonical(event.payload))].const_name
+                out.append(
+                    f"      {_key(event.name)}: {{ respond: {json.dumps(event.respond)}, schema: {const} }},"
                 )
             out.append("    },")
         out.append("  },")
@@ -253,29 +261,114 @@ def generate(roles: Sequence[Role]) -> str:
         value = consts[0] if len(consts) == 1 else "{ anyOf: [" + ", ".join(consts) + "] }"
         out.append(f"  {_key(method)}: {value},")
     out.append("};")
+    out.extend(_event_maps(roles, events))
     return "\n".join(out) + "\n"
 
 
-def _variants(roles: Sequence[Role]) -> list[_Variant]:
+def _declaration(v: _Variant, banner: str, what: str) -> list[str]:
+    """The interface and schema const of one tool's arguments or one event's payload."""
+    summary = v.description.strip().replace("*/", "*\\/")
+    body = ts_type({**v.schema, "type": "object"} if "type" not in v.schema else v.schema)
+    declared = (
+        f"export interface {v.type_name} {body}"
+        if body.startswith("{")
+        else f"export type {v.type_name} = {body};"
+    )
+    return [
+        _banner(banner),
+        "",
+        f"/** {what}: {summary} */",
+        declared,
+        "",
+        f"/** JSON Schema of {{@link {v.type_name}}}, for validation at run time. */",
+        f"export const {v.const_name} = {_json(v.schema)} as const;",
+        "",
+    ]
+
+
+def _event_maps(roles: Sequence[Role], events: list[_Variant]) -> list[str]:
+    """`RoleEventPayloads`, `EventPayloads`, `EventName`, `EVENT_NAMES` and `EVENT_SCHEMAS`."""
+    by_key = {(v.method, _canonical(v.schema)): v for v in events}
+    names = sorted({v.method for v in events})
+    out = [
+        "",
+        "/** Per role, the payload of each UI event it accepts. */",
+        "export interface RoleEventPayloads {",
+    ]
+    for role in roles:
+        if not role.events:
+            out.append(f"  {_key(role.name)}: Record<never, never>;")
+            continue
+        out.append(f"  {_key(role.name)}: {{")
+        for event in role.events:
+            out.append(
+                f"    {_key(event.name)}: {by_key[(event.name, _canonical(event.payload))].type_name};"
+            )
+        out.append("  };")
+    out += ["}", "", "/** Payload by UI event name, over every role: what `sendEvent` takes. */"]
+    out.append("export interface EventPayloads {")
+    for name in names:
+        out.append(f"  {_key(name)}: {' | '.join(v.type_name for v in events if v.method == name)};")
+    out += [
+        "}",
+        "",
+        "/** A UI event some role accepts. */",
+        "export type EventName = keyof EventPayloads;",
+        "",
+    ]
+    out.append("/** Every UI event name, sorted. */")
+    listed = ", ".join(json.dumps(n) for n in names)
+    out.append(f"export const EVENT_NAMES = [{listed}] as const satisfies readonly EventName[];")
+    out += [
+        "",
+        "/** JSON Schema of each event's payload (`anyOf` when roles declare an event differently). */",
+    ]
+    out.append("export const EVENT_SCHEMAS: { readonly [N in EventName]: JsonSchema } = {")
+    for name in names:
+        consts = [v.const_name for v in events if v.method == name]
+        value = consts[0] if len(consts) == 1 else "{ anyOf: [" + ", ".join(consts) + "] }"
+        out.append(f"  {_key(name)}: {value},")
+    out.append("};")
+    return out
+
+
+def _role_tools(role: Role) -> list[tuple[str, dict[str, Any], str]]:
+    return [(t.method, t.parameters, t.description) for t in frontend_tools(role)]
+
+
+def _role_events(role: Role) -> list[tuple[str, dict[str, Any], str]]:
+    return [(e.name, e.payload, e.description) for e in role.events]
+
+
+def _variants(
+    roles: Sequence[Role],
+    items: Callable[[Role], list[tuple[str, dict[str, Any], str]]] = _role_tools,
+    type_suffix: str = "Args",
+    const_suffix: str = "Schema",
+    earlier: Sequence[_Variant] = (),
+) -> list[_Variant]:
+    """One variant per distinct (name, schema) over `roles`; names unique beside `earlier`'s."""
     found: dict[tuple[str, str], tuple[dict[str, Any], str, list[str]]] = {}
     for role in roles:
-        for tool in frontend_tools(role):
-            key = (tool.method, _canonical(tool.parameters))
+        for name, schema, description in items(role):
+            key = (name, _canonical(schema))
             if key in found:
                 if role.name not in found[key][2]:
                     found[key][2].append(role.name)
             else:
-                found[key] = (tool.parameters, tool.description, [role.name])
-    per_method: dict[str, int] = {}
-    for method, _ in found:
-        per_method[method] = per_method.get(method, 0) + 1
+                found[key] = (schema, description, [role.name])
+    per_name: dict[str, int] = {}
+    for name, _ in found:
+        per_name[name] = per_name.get(name, 0) + 1
     taken: set[str] = {"JsonSchema", "ROLES", "RoleName", "RoleToolArgs", "ToolArgs", "ToolMethod"}
+    taken |= {"RoleEventPayloads", "EventPayloads", "EventName"}
+    taken |= {n for v in earlier for n in (v.type_name, v.const_name)}
     variants = []
-    for (method, _), (schema, description, role_names) in found.items():
-        base = pascal(method) if per_method[method] == 1 else pascal(role_names[0]) + pascal(method)
-        type_name = _unique(base + "Args", taken)
-        const_name = _unique(base + "Schema", taken)
-        variants.append(_Variant(method, schema, description, tuple(role_names), type_name, const_name))
+    for (name, _), (schema, description, role_names) in found.items():
+        base = pascal(name) if per_name[name] == 1 else pascal(role_names[0]) + pascal(name)
+        type_name = _unique(base + type_suffix, taken)
+        const_name = _unique(base + const_suffix, taken)
+        variants.append(_Variant(name, schema, description, tuple(role_names), type_name, const_name))
     return variants
 
 

@@ -33,6 +33,7 @@ from worker.session.agent import RoleAgent
 from worker.session.context import SessionContext
 from worker.session.lifecycle import Lifecycle
 from worker.session.page import Page
+from worker.session.ui_events import UiEvents
 from worker.settings import Settings
 from worker.tools import SessionTools
 from worker.tools.frontend import FrontendBridge, RpcCaller
@@ -45,6 +46,8 @@ class BuiltSession:
     session: AgentSession[Any]
     agent: RoleAgent
     ctx: SessionContext
+    events: UiEvents
+    """The page's UI events (served in the room by `worker.session.room`, sent directly by evals)."""
 
 
 def build_session(
@@ -74,11 +77,13 @@ def build_session(
     after each transcript line (the room's transcript tail).
     """
     session_kwargs: dict[str, Any] = {} if mute_while_speaking else {"aec_warmup_duration": None}
+    tools = SessionTools()
     session: AgentSession[Any] = AgentSession(
         llm=model,
         vad=None,
         turn_handling={"turn_detection": "realtime_llm"},
         user_away_timeout=None,
+        tools=[tools.background],  # session-scoped: a background tool's answer outlives a handoff
         **session_kwargs,
     )
     room_name = room.name if room is not None else ""
@@ -103,7 +108,7 @@ def build_session(
         lifecycle=lifecycle,
         page=Page(room.local_participant if room is not None else None, participant),
         bridge=FrontendBridge(rpc, participant),
-        tools=SessionTools(),
+        tools=tools,
         room_name=room_name,
         log_extra=extra,
     )
@@ -111,7 +116,7 @@ def build_session(
     agent = RoleAgent(role, rendered, ctx, arrival_note=arrival_note, greet=greet)
     if isinstance(model, RoleCallLiveModel) and agent.backend_instructions is not None:
         model.set_backend({"instructions": agent.backend_instructions})  # before session.start
-    return BuiltSession(session, agent, ctx)
+    return BuiltSession(session, agent, ctx, UiEvents(session, ctx))
 
 
 def record_conversation(

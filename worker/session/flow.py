@@ -149,7 +149,7 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
     if pre_connect is not None:
         pre_connect.take_over()
         job.add_shutdown_callback(pre_connect.aclose)
-    await serve_the_room(job, session, ctx, settings, pre_connect_audio=pre_connect is not None)
+    await serve_the_room(job, session, ctx, settings, built.events, pre_connect_audio=pre_connect is not None)
 
     # 4. User, their page's tools, the greeting.
     follow_the_user(job, session, ctx, settings.disconnect_grace_s)

@@ -7,7 +7,9 @@ room (evals) there is no page, and every method does nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 
 from livekit import rtc
 
@@ -35,6 +37,21 @@ class Page:
         """The agent's participant; None without a room."""
         self.user = user
         """The user's identity; None when unknown (then events go to everyone in the room)."""
+        self._queued: deque[PageEvent] = deque()
+        self._sender: asyncio.Task[None] | None = None
+
+    def post(self, event: PageEvent) -> None:
+        """Send `event` soon, in order with the others posted, without waiting (tool activity: a tool
+        call must not wait on the room)."""
+        if self.local is None:
+            return
+        self._queued.append(event)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_queued(), name="rolecall.page")
+
+    async def _send_queued(self) -> None:
+        while self._queued:  # the task ends once the queue is empty: nothing outlives the session
+            await self.send(self._queued.popleft())
 
     async def send(self, event: PageEvent) -> None:
         """Send one event to the page; never raises (the room may be closing)."""

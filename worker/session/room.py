@@ -1,7 +1,7 @@
 """The session in its LiveKit room: waiting for the user, following them, serving what the room may use.
 
-`serve_the_room` registers what the agent answers (typed chat, and the operator's session host if one
-is configured) and then checks the agent's whole room surface (`worker.session.surface`).
+`serve_the_room` registers what the agent answers (typed chat, UI events, and the operator's session
+host if one is configured) and then checks the agent's whole room surface (`worker.session.surface`).
 `follow_the_user` hands the user's comings and goings to the lifecycle (the grace timer) and asks a
 returning page for its tools again. `refuse` tells a user why their session cannot start.
 """
@@ -16,12 +16,13 @@ from livekit import rtc
 from livekit.agents import AgentSession, AutoSubscribe, JobContext
 
 from worker._livekit_compat import operator_session_host
-from worker.protocol import AgentErrorCode
+from worker.protocol import EVENT_METHOD, AgentErrorCode
 from worker.session.agent import RoleAgent
 from worker.session.chat import ChatInput
 from worker.session.context import SessionContext
 from worker.session.page import Page
 from worker.session.surface import allowed_surface, enforce_surface
+from worker.session.ui_events import UiEvents
 from worker.settings import Settings
 
 logger = logging.getLogger("rolecall.session")
@@ -63,11 +64,12 @@ async def serve_the_room(
     session: AgentSession[Any],
     ctx: SessionContext,
     settings: Settings,
+    events: UiEvents,
     *,
     pre_connect_audio: bool = False,
 ) -> None:
-    """Typed chat (capped), the operator's session host if configured, the user's pre-connect audio if the
-    role asks for it (`worker.session.pre_connect`), and nothing else."""
+    """Typed chat (capped), UI events, the operator's session host if configured, the user's pre-connect
+    audio if the role asks for it (`worker.session.pre_connect`), and nothing else."""
 
     chat = ChatInput(
         job.room,
@@ -79,6 +81,13 @@ async def serve_the_room(
     )
     chat.start()
     job.add_shutdown_callback(chat.aclose)
+    local = job.room.local_participant
+    local.register_rpc_method(EVENT_METHOD, events.handle_rpc)  # the caller is checked in there
+
+    async def _stop_events() -> None:
+        local.unregister_rpc_method(EVENT_METHOD)
+
+    job.add_shutdown_callback(_stop_events)
     host = settings.session_host_identity
     if host and host != ctx.participant:
         operator = operator_session_host(job.room, host, session)

@@ -21,7 +21,7 @@ from typing import Any
 from livekit import rtc
 
 from worker._livekit_compat import PRE_CONNECT_TOPIC, SESSION_HOST_TOPIC, room_handlers
-from worker.protocol import CHAT_TOPIC
+from worker.protocol import CHAT_TOPIC, EVENT_METHOD
 
 logger = logging.getLogger("rolecall.surface")
 
@@ -43,12 +43,17 @@ class Surface:
 
 
 def allowed_surface(*, session_host: bool, pre_connect_audio: bool = False) -> Surface:
-    """What RoleCall means to serve: typed chat from the user, the operator's session host if on, and the
-    user's pre-connect audio buffer for a role that asks for it (`worker.session.pre_connect`)."""
+    """What RoleCall means to serve: typed chat and UI events from the user, the operator's session host
+    if on, and the user's pre-connect audio buffer for a role that asks for it
+    (`worker.session.pre_connect`)."""
     byte_topics = {SESSION_HOST_TOPIC} if session_host else set()
     if pre_connect_audio:
         byte_topics.add(PRE_CONNECT_TOPIC)
-    return Surface(byte_topics=frozenset(byte_topics), text_topics=frozenset({CHAT_TOPIC}))
+    return Surface(
+        byte_topics=frozenset(byte_topics),
+        text_topics=frozenset({CHAT_TOPIC}),
+        rpc_methods=frozenset({EVENT_METHOD}),
+    )
 
 
 def served_surface(room: rtc.Room) -> Surface | None:

@@ -10,15 +10,35 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import json
+import re
 from typing import Any
 
 from openai.types.realtime import ConversationItemTruncateEvent
 
+from worker.protocol import UI_EVENT_TAG
 from worker.simulator.events import ClientEvent, JsonDict, ProtocolError, new_id
 from worker.simulator.input_audio import BYTES_PER_MS
 from worker.simulator.replies import Planner, Reply, ToolOutput
 from worker.simulator.response import tokens
 from worker.simulator.truncation import SpokenAudio, check_truncate
+
+_UI_EVENT = re.compile(rf'<{UI_EVENT_TAG} name="([^"]+)">(.*?)</{UI_EVENT_TAG}>', re.DOTALL)
+"""A UI event the worker put in the conversation (a system item, `worker.session.ui_events`)."""
+
+
+def ui_event_of(item: JsonDict) -> tuple[str, Any] | None:
+    """(name, payload) of a system item carrying a UI event, else None."""
+    if item.get("type") != "message" or item.get("role") != "system":
+        return None
+    found = _UI_EVENT.search(text_of(item))
+    if found is None:
+        return None
+    try:
+        payload = json.loads(found.group(2))
+    except ValueError:
+        payload = None
+    return found.group(1), payload
 
 
 def text_of(item: JsonDict) -> str:
@@ -165,8 +185,9 @@ class Conversation:
         return tokens(text), audio_ms // 100
 
     def reply(self, planner: Planner, params: JsonDict, tools: list[str], allowed: bool) -> Reply:
-        """What a response answers: the newest user message, else the tool outputs since the last
-        answer, else nothing (a greeting, or the response's own instructions). Each is answered once."""
+        """What a response answers: the newest user message or UI event, else the tool outputs since the
+        last answer (also those that arrived while the agent spoke), else nothing (a greeting, or the
+        response's own instructions). Each is answered once."""
         given: list[Any] = params["input"] if isinstance(params.get("input"), list) else self.items
         items: list[JsonDict] = [
             i for i in given if isinstance(i, dict) and i.get("type") != "item_reference"
@@ -184,8 +205,15 @@ class Conversation:
                 self._answered.add(last["id"])
             text = self.transcripts.get(last.get("id", "")) or text_of(last)
             return planner.for_user(last.get("id", ""), text, tools, tools_allowed=allowed)
+        event = ui_event_of(last)
+        if event is not None and last.get("id") not in self._answered:
+            if last.get("id"):
+                self._answered.add(last["id"])
+            return planner.for_event(event[0], event[1], tools, tools_allowed=allowed)
         outputs: list[ToolOutput] = []
         for item in reversed(items):
+            if item.get("type") == "message" and item.get("role") == "assistant":
+                continue  # a tool's answer that arrived while the agent spoke sits before its words
             if item.get("type") != "function_call_output" or item.get("id") in self._answered:
                 break
             if item.get("id"):

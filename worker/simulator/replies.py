@@ -10,6 +10,7 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from worker.simulator.commands import CallCommand, CommandError, SayCommand, parse_command
 from worker.simulator.scenario import Scenario, Step, ToolCallSpec, Turn
@@ -17,6 +18,8 @@ from worker.simulator.scenario import Scenario, Step, ToolCallSpec, Turn
 DEFAULT_GREETING = "Hello! This is the RoleCall simulator. How can I help you?"
 _VERBATIM = re.compile(r"\bsay exactly(?: this)?(?:, and nothing else)?:\s*(\S.*)", re.IGNORECASE | re.DOTALL)
 """Per-response instructions that ask for exact words (RoleCall's `greeting: {say: ...}` does)."""
+_FIELD = re.compile(r"\{(\w+)\}")
+"""`{field}` in an event turn's `say`: the event payload's field."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class Planner:
     _next_ordered: int = 0
     _pending_steps: deque[Step] = field(default_factory=deque)
     _reserved: dict[str, Turn] = field(default_factory=dict)
+    _events_used: set[int] = field(default_factory=set)
 
     def transcript_for_audio(self, item_id: str, duration_ms: int) -> str:
         """The transcript of a committed audio turn: the next ordered scenario turn's, else a placeholder.
@@ -115,10 +119,37 @@ class Planner:
     def after_tools(
         self, outputs: list[ToolOutput], tools: list[str] | None, *, tools_allowed: bool = True
     ) -> Reply:
-        """The reply once tool outputs arrived: the scenario's next `then` step, else a summary."""
+        """The reply once tool outputs arrived: the scenario's next `then` step, else a summary.
+
+        Outputs that only ask for exact words (a tool's progress: "still running; say exactly ...") get
+        those words, and the scenario waits for the tool's real answer."""
+        asked = [_VERBATIM.search(o.output) for o in outputs]
+        if asked and all(asked):
+            return Reply(" ".join(m.group(1).strip() for m in asked if m is not None))
         if self._pending_steps:
             return self._checked(_from_step(self._pending_steps.popleft()), tools, tools_allowed)
         return Reply(_summary(outputs))
+
+    def for_event(self, name: str, payload: Any, tools: list[str], *, tools_allowed: bool = True) -> Reply:
+        """The reply to a UI event the worker put in the conversation: the scenario's `event` turn for
+        it (`{field}` filled from the payload; several for one event are used in order, the last one
+        again after that), else a deterministic note."""
+        turns = (
+            [i for i, t in enumerate(self.scenario.turns) if t.answers_event(name)] if self.scenario else []
+        )
+        index = next((i for i in turns if i not in self._events_used), turns[-1] if turns else None)
+        turn = self.scenario.turns[index] if self.scenario is not None and index is not None else None
+        if index is not None:
+            self._events_used.add(index)
+        fields = payload if isinstance(payload, dict) else {}
+        if turn is None:
+            shown = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+            return Reply(f"I see you did {name} on screen: {shown}.")
+        self._pending_steps.clear()
+        self._pending_steps.extend(turn.then)
+        step = _from_step(turn)
+        say = _FIELD.sub(lambda m: str(fields.get(m.group(1), m.group(0))), step.say) if step.say else None
+        return self._checked(Reply(say, step.calls), tools, tools_allowed)
 
     def without_input(self, instructions: str = "") -> Reply:
         """The reply to a response with nothing new from the user (a greeting, usually).
@@ -154,7 +185,7 @@ class Planner:
     def _take_ordered(self) -> Turn | None:
         if self.scenario is None:
             return None
-        ordered = [t for t in self.scenario.turns if t.match is None]
+        ordered = [t for t in self.scenario.turns if t.match is None and t.event is None]
         if self._next_ordered >= len(ordered):
             return None
         self._next_ordered += 1

@@ -10,6 +10,8 @@
         calls: [{name: show_recipe, arguments: {id: carbonara}}]
         then:                                # after the tool output, on the next response.create
           - say: "The recipe is on screen."
+      - event: "ingredient_checked"          # answers a UI event from the page (regex on its name);
+        say: "Got it, the {ingredient} is ready."   # {field}: a field of the event's payload
 
 Read as safely as role files (`worker.yamlfile`: duplicate keys, tags and YAML 1.1 surprises refused)
 and validated by pydantic models that forbid unknown keys; every error names the file, the line, the
@@ -64,12 +66,15 @@ class Turn(Step):
 
     match: str | None = None
     """Regex searched (case-insensitive) in the user's text. Matching turns can fire many times;
-    turns without `match` are used once each, in file order."""
+    turns without `match` (or `event`) are used once each, in file order."""
+    event: str | None = None
+    """Regex matched against the name of a UI event the worker put in the conversation; the turn
+    answers that event (every time), and `{field}` in `say` is the payload's field."""
     transcript: str | None = None
     """The transcript reported for the user's audio when this turn answers an audio turn."""
     then: tuple[Step, ...] = ()
 
-    @field_validator("match")
+    @field_validator("match", "event")
     @classmethod
     def _valid_regex(cls, value: str | None) -> str | None:
         if value is not None:
@@ -79,9 +84,19 @@ class Turn(Step):
                 raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
 
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Turn:
+        if self.event is not None and (self.match is not None or self.transcript is not None):
+            raise ValueError("an event turn answers a UI event: it takes no match or transcript")
+        return self
+
     def matches(self, text: str) -> bool:
         """Whether this turn's `match` is found in `text`."""
         return self.match is not None and re.search(self.match, text, re.IGNORECASE) is not None
+
+    def answers_event(self, name: str) -> bool:
+        """Whether this turn answers the UI event `name` (its `event` regex matches the whole name)."""
+        return self.event is not None and re.fullmatch(self.event, name) is not None
 
 
 class Scenario(_Model):

@@ -1,6 +1,9 @@
 """A role's tools as livekit-agents function tools: one module per kind, one guard for all.
 
-guard.py     the wrapper every call goes through (limit, validation, timeout, report, errors)
+guard.py     the wrapper every call goes through (limit, validation, timeout, report, errors, tool
+             activity on the page, the duplicate policy)
+background.py  tools that run beside the conversation (background mode, spoken progress)
+progress.py  how a running tool reports progress
 kinds.py     kind -> runner: the one place a new kind is registered
 frontend.py  RPC to the user's page (and which frontend tools the page implements)
 http.py      POST to the app backend
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING
 from livekit.agents.llm import Tool, Toolset
 
 from worker.roles import FrontendTool, Role
+from worker.tools.background import BackgroundTools, RunningCalls, runs_beside
 from worker.tools.guard import Outcome, ToolFailure, TurnCounter, guarded
 from worker.tools.handoff import HandoffCount
 from worker.tools.kinds import KINDS, runner_for
@@ -32,13 +36,23 @@ class SessionTools:
 
     turns: TurnCounter = field(default_factory=TurnCounter)
     handoffs: HandoffCount = field(default_factory=HandoffCount)
+    running: RunningCalls = field(default_factory=RunningCalls)
+    background: BackgroundTools = field(init=False)
+    """The session's tools that run beside the conversation (given to the `AgentSession`)."""
+
+    def __post_init__(self) -> None:
+        self.background = BackgroundTools(self.running)
 
 
 def build_tools(role: Role, ctx: SessionContext) -> list[Tool | Toolset]:
     """The function tools the model is offered for `role` in this session: all of the role's tools,
-    but the frontend ones the page said it does not implement."""
-    return [
-        guarded(spec, role, ctx, runner_for(spec, role, ctx))
+    but the frontend ones the page said it does not implement. Those that run beside the conversation
+    go to the session's `background` toolset (so their answers outlive a handoff); the rest are
+    returned, for the agent."""
+    built = [
+        (spec, guarded(spec, role, ctx, runner_for(spec, role, ctx)))
         for spec in role.tools
         if not isinstance(spec, FrontendTool) or ctx.bridge.offers(spec)
     ]
+    ctx.tools.background.use([tool for spec, tool in built if runs_beside(spec)])
+    return [tool for spec, tool in built if not runs_beside(spec)]

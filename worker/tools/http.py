@@ -3,8 +3,9 @@
 This is the control plane over plain HTTP: the app backend owns the business logic, serverless or
 not. The URL never comes from model output. Requests are signed (see `worker.signing`), time out,
 never follow redirects, and read the whole answer up to `max_response_bytes` (worker.bodies); the
-model gets it as compact JSON text. Anything else becomes an HttpToolError whose text the model can
-speak about.
+model gets it as compact JSON text. A backend that takes seconds may stream progress lines before its
+result (`application/x-ndjson`, `worker.tools.ndjson`). Anything else becomes an HttpToolError whose
+text the model can speak about.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ import aiohttp
 from worker.bodies import BodyTooLarge, read_capped
 from worker.roles.policy import RolePolicy, is_worker_header, reserved_env, reserved_env_message
 from worker.signing import SIGNATURE_HEADER, sign
+from worker.tools import ndjson, progress
 from worker.tools.egress import EgressPolicy, refusal
 from worker.tools.guard import Runner, ToolFailure
 
@@ -90,15 +92,21 @@ def runner(spec: HttpTool, role: Role, ctx: SessionContext) -> Runner:
     )
 
     async def run(args: dict[str, Any], _: RunContext[Any]) -> str:
-        return await post_json(ctx.http, target, args, caller)
+        return await post_json(ctx.http, target, args, caller, on_progress=progress.report)
 
     return run
 
 
 async def post_json(
-    http: aiohttp.ClientSession, target: HttpTarget, arguments: dict[str, Any], ctx: CallContext
+    http: aiohttp.ClientSession,
+    target: HttpTarget,
+    arguments: dict[str, Any],
+    ctx: CallContext,
+    *,
+    on_progress: Callable[[str], Awaitable[None]] | None = None,
 ) -> str:
-    """POST `arguments`; return the response's JSON text or raise HttpToolError."""
+    """POST `arguments`; return the response's JSON text or raise HttpToolError. Progress lines of an
+    NDJSON answer go to `on_progress` (dropped without one)."""
     host = urlsplit(target.url).hostname or ""
     if target.allowed_hosts is not None and host not in target.allowed_hosts:
         raise HttpToolError(f"host {host!r} is not in the allowed hosts for {target.tool_name}")
@@ -133,7 +141,13 @@ async def post_json(
         ) as resp:
             if not 200 <= resp.status < 300:
                 raise HttpToolError(f"the service answered HTTP {resp.status}")
-            raw = await read_capped(resp.content, target.max_response_bytes, declared=resp.content_length)
+            if resp.content_type == ndjson.CONTENT_TYPE:
+                cap, listener = target.max_response_bytes, on_progress or _dropped
+                raw = await ndjson.read_updates(resp.content, cap, listener)
+            else:
+                raw = await read_capped(resp.content, target.max_response_bytes, declared=resp.content_length)
+    except ndjson.StreamProblem as exc:
+        raise HttpToolError(str(exc)) from None
     except BodyTooLarge:
         raise HttpToolError(f"the response is larger than {target.max_response_bytes} bytes") from None
     except TimeoutError:  # the total timeout covers reading the answer too (a drip-fed body)
@@ -144,6 +158,10 @@ async def post_json(
         reason = refusal(exc) or f"the service could not be reached ({type(exc).__name__})"
         raise HttpToolError(reason) from None
     return _json_text(raw)
+
+
+async def _dropped(_: str) -> None:
+    """Progress lines nobody listens to."""
 
 
 def _json_text(raw: bytes) -> str:

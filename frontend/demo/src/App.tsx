@@ -5,6 +5,7 @@ import {
 } from "@livekit/components-react";
 import {
   RoleCallApiError,
+  UiEventError,
   createApiClient,
   describeError,
   onRoleCallEvent,
@@ -13,11 +14,17 @@ import {
   type SessionInfo,
   type ToolCallEvent,
 } from "@rolecall/client";
-import { useActiveRole, useAgentErrors, useRoleCallTools } from "@rolecall/client/react";
+import {
+  useActiveRole,
+  useAgentErrors,
+  useRoleCallTools,
+  useSendEvent,
+  useToolActivity,
+} from "@rolecall/client/react";
 // The starter roles' generated types and precompiled validators (the backend's CSP forbids compiling
 // schemas in the page); an app with roles of its own generates these with `python -m worker roles types`.
-import { TOOL_SCHEMAS, type ToolArgs } from "@rolecall/client/roles";
-import { VALIDATORS } from "@rolecall/client/roles/validators";
+import { TOOL_SCHEMAS, type EventPayloads, type ToolArgs } from "@rolecall/client/roles";
+import { EVENT_VALIDATORS, VALIDATORS } from "@rolecall/client/roles/validators";
 import { ConnectionState, Room } from "livekit-client";
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore, type CSSProperties } from "react";
 
@@ -25,7 +32,7 @@ import { Banner } from "./components/Banner";
 import { Conversation, type LocalLine } from "./components/Conversation";
 import { Header } from "./components/Header";
 import { RolePicker } from "./components/RolePicker";
-import { Workspace } from "./components/Workspace";
+import { Workspace, type HandActions } from "./components/Workspace";
 import { CookingStore, cookingHandlers } from "./cooking";
 import { accentFor } from "./persona";
 
@@ -62,6 +69,31 @@ export function App() {
     [room],
   );
   const [joinMuted, setJoinMuted] = useState(false);
+
+  // What the user does by hand reaches the agent as context (UI events), so it follows along.
+  const sendEvent = useSendEvent<EventPayloads>({ room, validators: EVENT_VALIDATORS });
+  // A fast search still shows its card for a moment instead of flashing.
+  const running = useToolActivity({ room, minVisibleMs: 900 });
+  const hand = useMemo((): HandActions => {
+    const told = (sent: Promise<unknown>): void => {
+      sent.catch((error: unknown) => {
+        if (error instanceof UiEventError && error.reason === "no_agent") return; // nobody to tell
+        setProblem(`Your guide did not hear about that: ${describeError(error)}`);
+      });
+    };
+    const note = (text: string): void =>
+      setLines((all) => [...all, { kind: "hand", id: `h${all.length}-${Date.now()}`, at: Date.now(), text }]);
+    return {
+      ingredientToggled: (ingredient, checked) => {
+        note(`You ${checked ? "ticked" : "unticked"} ${ingredient}`);
+        told(sendEvent("ingredient_checked", { ingredient, checked }));
+      },
+      stepSelected: (step) => {
+        note(`You moved to step ${step}`);
+        told(sendEvent("step_selected", { step }));
+      },
+    };
+  }, [sendEvent]);
 
   useEffect(() => {
     api.listRoles().then(
@@ -176,7 +208,7 @@ export function App() {
                 onJoinMutedChange={setJoinMuted}
               />
             )}
-            {(connected || cooking.recipe !== undefined) && <Workspace state={cooking} store={store} connected={connected} />}
+            {(connected || cooking.recipe !== undefined) && <Workspace state={cooking} store={store} connected={connected} running={running} hand={hand} />}
           </section>
         </main>
         <RoomAudioRenderer />

@@ -1,5 +1,6 @@
 /**
- * What the cooking screen shows, and the tool handlers that change it.
+ * What the cooking screen shows, the tool handlers that change it, and what the user does by hand
+ * (ticking an ingredient, tapping a step), which the page tells the agent as UI events.
  *
  * The state lives in a small external store (read with `useSyncExternalStore`) so handlers see the
  * latest state at once: the agent often calls show_recipe, then check_ingredient, within a second.
@@ -99,8 +100,11 @@ export class CookingStore {
     return found.name;
   }
 
-  toggleIngredient(name: string): void {
-    this.checkIngredient(name, !this.state.checked.includes(name));
+  /** Tick or untick by hand; returns the new state of the box (the page tells the agent). */
+  toggleIngredient(name: string): boolean {
+    const checked = !this.state.checked.includes(name);
+    this.checkIngredient(name, checked);
+    return checked;
   }
 
   /** Start a timer; one with the same label restarts. */

@@ -23,6 +23,8 @@ import {
   ATTR_ROLE_TITLE,
   EVENTS_TOPIC,
   REFUSAL_REASON_VALUES,
+  TOOL_MODE_VALUES,
+  TOOL_STATUS_VALUES,
   type AgentErrorCode,
   type ErrorAttribute,
   type PageErrorCode,
@@ -102,6 +104,12 @@ const oneOf = <T extends string>(values: readonly T[], value: unknown): value is
 const asFields = (value: unknown): Fields | undefined =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Fields) : undefined;
 
+/** A field that may be null but must be there: its value, null, or undefined when missing or mistyped. */
+function nullable<T>(fields: Fields, key: string, read: (fields: Fields, key: string) => T | undefined): T | null | undefined {
+  if (!Object.hasOwn(fields, key)) return undefined;
+  return fields[key] === null ? null : read(fields, key);
+}
+
 /** The parser for `fields[key]` (own keys only: `constructor` or `__proto__` are no event). */
 function dispatch<U>(
   parsers: { readonly [value: string]: (fields: Fields) => U | undefined },
@@ -145,6 +153,22 @@ const EVENT_PARSERS: ParsersBy<PageEvent, "type"> = {
     return oneOf(REFUSAL_REASON_VALUES, reason) && message !== undefined
       ? { type: "input_refused", reason, message }
       : undefined;
+  },
+  tool: (fields) => {
+    const [callId, name, kind, mode, status] = [
+      text(fields, "call_id"),
+      text(fields, "name"),
+      text(fields, "kind"),
+      fields["mode"],
+      fields["status"],
+    ];
+    const duration = nullable(fields, "duration_ms", finite);
+    const message = nullable(fields, "message", text);
+    const args = nullable(fields, "arguments", (f, key) => asFields(f[key]));
+    if (callId === undefined || name === undefined || kind === undefined) return undefined;
+    if (!oneOf(TOOL_MODE_VALUES, mode) || !oneOf(TOOL_STATUS_VALUES, status)) return undefined;
+    if (duration === undefined || message === undefined || args === undefined) return undefined;
+    return { type: "tool", call_id: callId, name, kind, mode, status, duration_ms: duration, message, arguments: args };
   },
 };
 

@@ -1,7 +1,8 @@
 /**
  * @rolecall/client: the page side of a RoleCall voice agent, over livekit-client.
  *
- *   import { TOOL_SCHEMAS, type ToolArgs } from "./rolecall/roles";   // python -m worker roles types
+ *   import { EVENT_SCHEMAS, TOOL_SCHEMAS, type EventPayloads, type ToolArgs } from "./rolecall/roles";
+ *   // (generated from the app's own roles by `python -m worker roles types`)
  *
  *   const room = new Room();
  *   registerTools<ToolArgs>(room, {
@@ -9,8 +10,11 @@
  *   }, { schemas: TOOL_SCHEMAS });                // before connecting
  *   watchActiveRole(room, (role) => setPersona(role));
  *   watchAgentErrors(room, (error) => setBanner(error));
+ *   trackToolActivity(room, (running) => setBusy(running));   // tool calls in flight
+ *   const sendEvent = createEventSender<EventPayloads>(room, { schemas: EVENT_SCHEMAS });
  *   const session = await createApiClient().createSession("cooking-guide");
  *   await room.connect(session.url, session.token);
+ *   await sendEvent("ingredient_checked", { ingredient: "eggs", checked: true });   // the user did it
  *
  * React hooks over the same core live in `@rolecall/client/react`; the whole page protocol (generated
  * from `worker/protocol.py`) in `@rolecall/client/protocol`; the types of RoleCall's starter roles
@@ -18,6 +22,13 @@
  */
 import { CHAT_TOPIC } from "./generated/protocol.js";
 
+export {
+  nextRunning,
+  onToolActivity,
+  trackToolActivity,
+  type RunningTool,
+  type TrackToolActivityOptions,
+} from "./activity.js";
 export {
   ATTR_ERROR,
   ATTR_ROLE,
@@ -55,19 +66,37 @@ export {
   utf8Length,
 } from "./errors.js";
 export {
+  EVENT_METHOD,
+  EVENT_TIMEOUT_MS,
+  UiEventError,
+  createEventSender,
+  sendUiEvent,
+  type EventSender,
+  type EventSenderOptions,
+  type SendEventOptions,
+  type UiEventErrorReason,
+  type UiEventRoom,
+} from "./events.js";
+export {
   AGENT_ERROR_CODE_VALUES,
   CHAT_BURST,
   CHAT_REFILL_S,
   CHAT_TOPIC,
+  EVENT_REFUSAL_REASON_VALUES,
+  EVENT_RESPONSE_VALUES,
   MAX_CHAT_CHARS,
   PAGE_ERROR_CODE_VALUES,
   REFUSAL_REASON_VALUES,
   TIME_LIMIT_VALUES,
+  TOOL_MODE_VALUES,
+  TOOL_STATUS_VALUES,
   type AgentErrorCode,
   type BudgetLimitEvent,
   type DiscoveryReply,
   type ErrorAttribute,
   type ErrorEvent,
+  type EventRefusalReason,
+  type EventResponse,
   type InputRefusedEvent,
   type PageErrorCode,
   type PageEvent,
@@ -76,6 +105,10 @@ export {
   type SessionLimitEvent,
   type TimeLimit,
   type TimeLimitEvent,
+  type ToolActivityEvent,
+  type ToolMode,
+  type ToolStatus,
+  type UiEventReply,
 } from "./generated/protocol.js";
 export {
   CALLER_GRACE_MS,

@@ -9,14 +9,17 @@
  *   );
  *   const role = useActiveRole(room);
  *   const { error, reset } = useAgentErrors({ room });
+ *   const running = useToolActivity({ room });        // tool calls in flight ("Searching recipes…")
+ *   const send = useSendEvent<EventPayloads>({ room, schemas: EVENT_SCHEMAS });   // send("ingredient_checked", {...})
  *
  * Mount `useRoleCallTools` before connecting the room: the worker asks which tools the page has as
  * soon as it joins.
  */
 import { useMaybeRoomContext } from "@livekit/components-react";
 import type { Room } from "livekit-client";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
+import { trackToolActivity, type RunningTool, type TrackToolActivityOptions } from "./activity.js";
 import {
   watchActiveRole,
   watchAgentErrors,
@@ -24,6 +27,7 @@ import {
   type AgentError,
   type AgentErrorWatch,
 } from "./agent.js";
+import { createEventSender, type EventSender, type EventSenderOptions } from "./events.js";
 import {
   registerTools,
   type RegisterToolsOptions,
@@ -120,4 +124,47 @@ export function useAgentErrors(options: UseAgentErrorsOptions = {}): {
   return { error, reset };
 }
 
+export interface UseToolActivityOptions extends TrackToolActivityOptions {
+  room?: Room;
+}
+
+/**
+ * The tool calls in flight (started, not yet answered or failed), in the order they started; with
+ * `minVisibleMs`, a fast call stays listed that long (marked `ended`) so that it shows at all.
+ */
+export function useToolActivity(options: UseToolActivityOptions = {}): readonly RunningTool[] {
+  const resolved = useRoom(options.room, "useToolActivity");
+  const [running, setRunning] = useState<readonly RunningTool[]>([]);
+  const { minVisibleMs } = options;
+  useEffect(
+    () => trackToolActivity(resolved, setRunning, minVisibleMs === undefined ? {} : { minVisibleMs }),
+    [resolved, minVisibleMs],
+  );
+  return running;
+}
+
+export interface UseSendEventOptions<P extends object> extends EventSenderOptions<P> {
+  room?: Room;
+}
+
+/**
+ * A stable function sending the UI events `P` declares (the generated `EventPayloads`), typed by name;
+ * pass the generated `EVENT_SCHEMAS` as `schemas` (or `EVENT_VALIDATORS` as `validators`) to check
+ * payloads before sending.
+ */
+export function useSendEvent<P extends object>(options: UseSendEventOptions<P> = {}): EventSender<P> {
+  const resolved = useRoom(options.room, "useSendEvent");
+  const { schemas, validators, responseTimeoutMs } = options;
+  return useMemo(
+    () =>
+      createEventSender<P>(resolved, {
+        ...(schemas ? { schemas } : {}),
+        ...(validators ? { validators } : {}),
+        ...(responseTimeoutMs === undefined ? {} : { responseTimeoutMs }),
+      }),
+    [resolved, schemas, validators, responseTimeoutMs],
+  );
+}
+
+export type { RunningTool } from "./activity.js";
 export type { ActiveRole, AgentError } from "./agent.js";

@@ -17,8 +17,11 @@ import {
   AGENT_ERROR_CODE_VALUES,
   REFUSAL_REASON_VALUES,
   TIME_LIMIT_VALUES,
+  TOOL_MODE_VALUES,
+  TOOL_STATUS_VALUES,
   type PageEvent,
   type TimeLimitEvent,
+  type ToolActivityEvent,
 } from "../src/generated/protocol";
 import { FakeRoom } from "./fakeRoom";
 
@@ -32,14 +35,42 @@ const SAMPLES = {
     { type: "session_limit", limit: "budget", limit_usd: 0.5 },
   ],
   input_refused: REFUSAL_REASON_VALUES.map((reason) => ({ type: "input_refused", reason, message: "Shorter, please." })),
+  tool: [
+    ...TOOL_STATUS_VALUES.flatMap((status) =>
+      TOOL_MODE_VALUES.map(
+        (mode): ToolActivityEvent => ({
+          type: "tool",
+          call_id: `call_${status}_${mode}`,
+          name: "find_recipes",
+          kind: "http",
+          mode,
+          status,
+          duration_ms: 12.5,
+          message: "Still looking.",
+          arguments: { query: "pasta" },
+        }),
+      ),
+    ),
+    { type: "tool", call_id: "c", name: "t", kind: "frontend", mode: "foreground", status: "started", duration_ms: null, message: null, arguments: null },
+  ],
 } as const satisfies { readonly [T in PageEvent["type"]]: readonly Extract<PageEvent, { type: T }>[] };
 
 const ALL: readonly PageEvent[] = Object.values(SAMPLES).flat();
 const label = (event: PageEvent): string => JSON.stringify(event);
+/** Fields the protocol lets be null (but never missing). */
+const NULLABLE = new Set(["duration_ms", "message", "arguments"]);
 
 describe("parseEvent", () => {
   it("has a sample of every variant, code, reason and limit", () => {
-    expect(ALL).toHaveLength(1 + AGENT_ERROR_CODE_VALUES.length + TIME_LIMIT_VALUES.length + 1 + REFUSAL_REASON_VALUES.length);
+    expect(ALL).toHaveLength(
+      1 +
+        AGENT_ERROR_CODE_VALUES.length +
+        TIME_LIMIT_VALUES.length +
+        1 +
+        REFUSAL_REASON_VALUES.length +
+        TOOL_STATUS_VALUES.length * TOOL_MODE_VALUES.length +
+        1,
+    );
     expect(new Set(ALL.filter((e) => e.type === "session_limit").map((e) => e.limit))).toEqual(
       new Set([...TIME_LIMIT_VALUES, "budget"]),
     );
@@ -67,9 +98,11 @@ describe("parseEvent", () => {
     (key, _text, event) => {
       const fields: Record<string, unknown> = { ...event };
       const value = fields[key];
-      const wrong = typeof value === "string" ? 1 : String(value);
+      const wrong = typeof value === "string" ? 1 : value === null ? [] : String(value);
       expect(parseEvent(JSON.stringify({ ...event, [key]: wrong }))).toBeUndefined();
-      expect(parseEvent(JSON.stringify({ ...event, [key]: null }))).toBeUndefined();
+      if (!(event.type === "tool" && NULLABLE.has(key))) {
+        expect(parseEvent(JSON.stringify({ ...event, [key]: null }))).toBeUndefined();
+      }
     },
   );
 
@@ -90,6 +123,9 @@ describe("parseEvent", () => {
     '{"type":"session_limit","limit_s":600}',
     '{"type":"session_limit","limit":"idle","limit_s":1e999}',
     '{"type":"session_limit","limit":"budget","limit_s":0.5}',
+    '{"type":"tool","call_id":"c","name":"t","kind":"http","mode":"sideways","status":"done","duration_ms":1,"message":null,"arguments":null}',
+    '{"type":"tool","call_id":"c","name":"t","kind":"http","mode":"background","status":"lost","duration_ms":1,"message":null,"arguments":null}',
+    '{"type":"tool","call_id":"c","name":"t","kind":"http","mode":"background","status":"done","duration_ms":1,"message":null,"arguments":[1]}',
   ])("ignores %s", (text) => expect(parseEvent(text)).toBeUndefined());
 });
 

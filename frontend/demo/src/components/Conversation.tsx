@@ -3,10 +3,14 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { initials } from "../persona";
 
-/** Lines the page adds to the transcript itself: what the user typed, and what the agent did on screen. */
+/**
+ * Lines the page adds to the transcript itself: what the user typed, what the agent did on screen, and
+ * what the user did on screen by hand (told to the agent as a UI event).
+ */
 export type LocalLine =
   | { kind: "typed"; id: string; at: number; text: string }
-  | { kind: "tool"; id: string; at: number; method: string; ok: boolean; detail: string | undefined };
+  | { kind: "tool"; id: string; at: number; method: string; ok: boolean; detail: string | undefined }
+  | { kind: "hand"; id: string; at: number; text: string };
 
 interface Line {
   id: string;
@@ -67,14 +71,16 @@ export function Conversation({ connected, persona, lines, onSend }: Conversation
     ...lines.map((l) =>
       l.kind === "typed"
         ? { id: l.id, at: l.at, speaker: "user" as const, text: l.text }
-        : {
-            id: l.id,
-            at: l.at,
-            speaker: "tool" as const,
-            text: l.ok ? (ACTIONS[l.method] ?? l.method) : (l.detail ?? `${l.method} failed`),
-            ok: l.ok,
-            method: l.method,
-          },
+        : l.kind === "hand"
+          ? { id: l.id, at: l.at, speaker: "tool" as const, text: l.text, ok: true }
+          : {
+              id: l.id,
+              at: l.at,
+              speaker: "tool" as const,
+              text: l.ok ? (ACTIONS[l.method] ?? l.method) : (l.detail ?? `${l.method} failed`),
+              ok: l.ok,
+              method: l.method,
+            },
     ),
   ].sort((a, b) => a.at - b.at);
 

@@ -1,18 +1,29 @@
+import type { RunningTool } from "@rolecall/client";
 import { useEffect, useState } from "react";
 
 import type { CookingState, CookingStore, Timer } from "../cooking";
 import { clock } from "../format";
 import { Markdown } from "../markdown";
 
+/** What the user does by hand on the card (the page tells the agent). */
+export interface HandActions {
+  ingredientToggled(ingredient: string, checked: boolean): void;
+  stepSelected(step: number): void;
+}
+
 export interface WorkspaceProps {
   state: CookingState;
   store: CookingStore;
   connected: boolean;
+  /** Tool calls in flight (`useToolActivity`). */
+  running: readonly RunningTool[];
+  hand: HandActions;
 }
 
-export function Workspace({ state, store, connected }: WorkspaceProps) {
+export function Workspace({ state, store, connected, running, hand }: WorkspaceProps) {
   return (
     <div className="kitchen">
+      <ToolActivity running={running} />
       {state.timers.length > 0 && <Timers timers={state.timers} store={store} />}
       {state.note !== undefined && (
         <article className="card note" data-testid="note">
@@ -26,7 +37,7 @@ export function Workspace({ state, store, connected }: WorkspaceProps) {
         </article>
       )}
       {state.recipe !== undefined ? (
-        <RecipeCard state={state} store={store} />
+        <RecipeCard state={state} store={store} hand={hand} />
       ) : (
         connected && (
           <div className="card empty-recipe">
@@ -46,7 +57,35 @@ export function Workspace({ state, store, connected }: WorkspaceProps) {
   );
 }
 
-function RecipeCard({ state, store }: { state: CookingState; store: CookingStore }) {
+/** What the agent is busy with while it is quiet: one card per slow tool call in flight. */
+function ToolActivity({ running }: { running: readonly RunningTool[] }) {
+  const shown = running.filter((call) => call.kind !== "frontend"); // the page's own tools show themselves
+  if (shown.length === 0) return null;
+  return (
+    <section className="activity" aria-live="polite" aria-label="What your guide is doing">
+      {shown.map((call) => (
+        <div key={call.callId} className="card activity-card" data-testid="tool-activity" data-tool={call.name}>
+          <span className="spinner" aria-hidden="true" />
+          <div>
+            <p className="activity-title">{activityLabel(call)}</p>
+            {call.message !== undefined && <p className="muted activity-message">{call.message}</p>}
+          </div>
+        </div>
+      ))}
+    </section>
+  );
+}
+
+/** "Searching recipes for “quick pasta”…", or the tool's name for the others. */
+export function activityLabel(call: Pick<RunningTool, "name" | "arguments">): string {
+  if (call.name === "find_recipes") {
+    const query = call.arguments?.["query"];
+    return typeof query === "string" && query ? `Searching recipes for “${query}”…` : "Searching recipes…";
+  }
+  return `Working on ${call.name.replaceAll("_", " ")}…`;
+}
+
+function RecipeCard({ state, store, hand }: { state: CookingState; store: CookingStore; hand: HandActions }) {
   const recipe = state.recipe;
   if (recipe === undefined) return null;
   const ready = state.checked.length;
@@ -86,7 +125,11 @@ function RecipeCard({ state, store }: { state: CookingState; store: CookingStore
               return (
                 <li key={ingredient.name} className={checked ? "checked" : ""} data-testid="ingredient" data-checked={checked}>
                   <label>
-                    <input type="checkbox" checked={checked} onChange={() => store.toggleIngredient(ingredient.name)} />
+                    <input
+                      type="checkbox"
+                      checked={checked}
+                      onChange={() => hand.ingredientToggled(ingredient.name, store.toggleIngredient(ingredient.name))}
+                    />
                     <span className="check" aria-hidden="true" />
                     <span className="ingredient-name">{ingredient.name}</span>
                     {ingredient.quantity && <span className="quantity">{ingredient.quantity}</span>}
@@ -111,8 +154,17 @@ function RecipeCard({ state, store }: { state: CookingState; store: CookingStore
                   data-testid="step"
                   data-current={current}
                 >
-                  <span className="step-number">{number}</span>
-                  <span className="step-text">{step}</span>
+                  <button
+                    className="step-button"
+                    onClick={() => {
+                      store.highlightStep(number);
+                      hand.stepSelected(number);
+                    }}
+                    aria-label={`Cook step ${number} now`}
+                  >
+                    <span className="step-number">{number}</span>
+                    <span className="step-text">{step}</span>
+                  </button>
                 </li>
               );
             })}

@@ -18,6 +18,9 @@
  *       text stream CHAT_TOPIC                typed chat from the session's user: at most MAX_CHAT_CHARS
  *                                             characters (the worker's default), a burst of CHAT_BURST
  *                                             messages, then one every CHAT_REFILL_S seconds
+ *       RPC EVENT_METHOD                      a UiEventRequest from the session's user (an event the
+ *                                             active role declares), answered with a UiEventReply or an
+ *                                             RPC error whose `data` is an EventRefusalReason
  *       RPC replies
  *
  * Transcripts use livekit-agents' standard `lk.transcription` streams and are not part of this module.
@@ -42,6 +45,15 @@ export const ATTR_ERROR = "rolecall.error";
 
 /** RPC method the page registers to list the tools it implements (answered with a `DiscoveryReply`). */
 export const DISCOVERY_METHOD = "rolecall.tools";
+
+/** RPC method the agent serves: a UI event from the session's user (`UiEventRequest` → `UiEventReply`). */
+export const EVENT_METHOD = "rolecall.event";
+
+/**
+ * How the worker fences a UI event in the model's context, `<ui_event name="NAME">JSON</ui_event>`
+ * (a system item, never a user turn); the simulator recognises it.
+ */
+export const UI_EVENT_TAG = "ui_event";
 
 /** LiveKit's RPC request and response payload limit, in UTF-8 bytes. */
 export const RPC_PAYLOAD_LIMIT = 15_360;
@@ -97,6 +109,36 @@ export type RefusalReason = "too_long" | "too_fast";
 export const REFUSAL_REASON_VALUES = ["too_long", "too_fast"] as const satisfies readonly RefusalReason[];
 
 /**
+ * Why a UI event was refused (the RPC error's `data`): the caller is not the session's user; the active
+ * role declares no such event; the payload does not match the event's schema; it is over the event's
+ * `max_bytes`; more events of that name than its `rate_limit` allows.
+ */
+export type EventRefusalReason = "not_allowed" | "unknown_event" | "invalid_payload" | "too_large" | "too_fast";
+/** Every {@link EventRefusalReason}, in declaration order. */
+export const EVENT_REFUSAL_REASON_VALUES = ["not_allowed", "unknown_event", "invalid_payload", "too_large", "too_fast"] as const satisfies readonly EventRefusalReason[];
+
+/**
+ * What the agent does with an accepted UI event (the role's `respond`): takes note only; answers once
+ * it is quiet, unless it already has; answers at once.
+ */
+export type EventResponse = "never" | "when_idle" | "now";
+/** Every {@link EventResponse}, in declaration order. */
+export const EVENT_RESPONSE_VALUES = ["never", "when_idle", "now"] as const satisfies readonly EventResponse[];
+
+/** How a tool runs: the agent waits for it, or goes on talking while it runs. */
+export type ToolMode = "foreground" | "background";
+/** Every {@link ToolMode}, in declaration order. */
+export const TOOL_MODE_VALUES = ["foreground", "background"] as const satisfies readonly ToolMode[];
+
+/**
+ * Where a tool call is: running; running, and the agent said `message`; answered; failed, refused or
+ * cancelled.
+ */
+export type ToolStatus = "started" | "progress" | "done" | "failed";
+/** Every {@link ToolStatus}, in declaration order. */
+export const TOOL_STATUS_VALUES = ["started", "progress", "done", "failed"] as const satisfies readonly ToolStatus[];
+
+/**
  * Why a session ended (the report's `end_reason`): the model called `end_session`; a limit of the role
  * (`max_duration`, `idle`, `budget`); the user did not come back within the grace period (`user_left`),
  * or never joined (`user_absent`); the model connection was lost for good (`model_error`); the worker
@@ -150,11 +192,32 @@ export interface InputRefusedEvent {
   readonly message: string;
 }
 
+/** A tool call started, made progress, answered or failed (any kind: frontend, http, handoff, ...). */
+export interface ToolActivityEvent {
+  readonly type: "tool";
+  /** The model's id of the call; every event of one call carries it. */
+  readonly call_id: string;
+  /** The tool's name, as in the role file. */
+  readonly name: string;
+  /** The tool's kind (`frontend`, `http`, `handoff`, `builtin`, ...). */
+  readonly kind: string;
+  readonly mode: ToolMode;
+  readonly status: ToolStatus;
+  /** Since the call started (null when it starts). */
+  readonly duration_ms: number | null;
+  /** With `progress`: what the agent was asked to say; otherwise null. */
+  readonly message: string | null;
+  /** The call's arguments, when the role's `show_arguments` allows; otherwise null. */
+  readonly arguments: {
+    [key: string]: unknown;
+  } | null;
+}
+
 /** The session reached a limit of its role (a time limit or the budget); discriminated by `limit`. Discriminated by `limit`. */
 export type SessionLimitEvent = TimeLimitEvent | BudgetLimitEvent;
 
 /** One message on EVENTS_TOPIC. Discriminated by `type`. */
-export type PageEvent = RoleEvent | ErrorEvent | SessionLimitEvent | InputRefusedEvent;
+export type PageEvent = RoleEvent | ErrorEvent | SessionLimitEvent | InputRefusedEvent | ToolActivityEvent;
 
 /** The value of ATTR_ERROR (JSON). */
 export interface ErrorAttribute {
@@ -166,4 +229,21 @@ export interface ErrorAttribute {
 export interface DiscoveryReply {
   /** The RPC methods (tool names) this page implements. */
   readonly tools: string[];
+}
+
+/** The page's EVENT_METHOD payload: an event the active role declares, with its data. */
+export interface UiEventRequest {
+  /** The event's name (the role's `events[].name`). */
+  readonly name: string;
+  /** The event's data: a JSON object valid against the event's `payload` schema. */
+  readonly payload: {
+    [key: string]: unknown;
+  };
+}
+
+/** The agent's answer to EVENT_METHOD: the event is in the conversation. */
+export interface UiEventReply {
+  readonly name: string;
+  /** What the agent does with it (the role's `respond`). */
+  readonly respond: EventResponse;
 }

@@ -169,6 +169,62 @@ export const ShowMarkdownSchema = {
   "additionalProperties": false
 } as const;
 
+// --- event ingredient_checked (cooking-guide) ----------------------------------------------------
+
+/** Payload of UI event `ingredient_checked`: The user ticked or unticked an ingredient on the recipe card by hand. */
+export interface IngredientCheckedPayload {
+  /** The ingredient's name as written on the card. (max length 80) */
+  ingredient: string;
+  /** true when ticked (the user has it ready), false when unticked. */
+  checked: boolean;
+}
+
+/** JSON Schema of {@link IngredientCheckedPayload}, for validation at run time. */
+export const IngredientCheckedEventSchema = {
+  "type": "object",
+  "properties": {
+    "ingredient": {
+      "type": "string",
+      "description": "The ingredient's name as written on the card.",
+      "maxLength": 80
+    },
+    "checked": {
+      "type": "boolean",
+      "description": "true when ticked (the user has it ready), false when unticked."
+    }
+  },
+  "required": [
+    "ingredient",
+    "checked"
+  ],
+  "additionalProperties": false
+} as const;
+
+// --- event step_selected (cooking-guide) ---------------------------------------------------------
+
+/** Payload of UI event `step_selected`: The user tapped a step of the method on the card, to cook it now. */
+export interface StepSelectedPayload {
+  /** The step number, starting at 1. (minimum 1, maximum 50) */
+  step: number;
+}
+
+/** JSON Schema of {@link StepSelectedPayload}, for validation at run time. */
+export const StepSelectedEventSchema = {
+  "type": "object",
+  "properties": {
+    "step": {
+      "type": "integer",
+      "description": "The step number, starting at 1.",
+      "minimum": 1,
+      "maximum": 50
+    }
+  },
+  "required": [
+    "step"
+  ],
+  "additionalProperties": false
+} as const;
+
 // --- roles ---------------------------------------------------------------------------------------
 
 /** Every role, with its frontend tools: tool name → RPC method and JSON Schema. */
@@ -177,6 +233,7 @@ export const ROLES = {
     title: "Concierge",
     description: "Says hello, finds out what you need, and connects you with the cooking guide or the sommelier.",
     tools: {},
+    events: {},
   },
   "cooking-guide": {
     title: "Cooking Guide",
@@ -189,6 +246,10 @@ export const ROLES = {
       cancel_timer: { method: "cancel_timer", schema: CancelTimerSchema },
       show_markdown: { method: "show_markdown", schema: ShowMarkdownSchema },
     },
+    events: {
+      ingredient_checked: { respond: "now", schema: IngredientCheckedEventSchema },
+      step_selected: { respond: "when_idle", schema: StepSelectedEventSchema },
+    },
   },
   sommelier: {
     title: "Sommelier",
@@ -196,6 +257,7 @@ export const ROLES = {
     tools: {
       show_markdown: { method: "show_markdown", schema: ShowMarkdownSchema },
     },
+    events: {},
   },
 } as const;
 
@@ -242,4 +304,32 @@ export const TOOL_SCHEMAS: { readonly [M in ToolMethod]: JsonSchema } = {
   show_markdown: ShowMarkdownSchema,
   show_recipe: ShowRecipeSchema,
   start_timer: StartTimerSchema,
+};
+
+/** Per role, the payload of each UI event it accepts. */
+export interface RoleEventPayloads {
+  concierge: Record<never, never>;
+  "cooking-guide": {
+    ingredient_checked: IngredientCheckedPayload;
+    step_selected: StepSelectedPayload;
+  };
+  sommelier: Record<never, never>;
+}
+
+/** Payload by UI event name, over every role: what `sendEvent` takes. */
+export interface EventPayloads {
+  ingredient_checked: IngredientCheckedPayload;
+  step_selected: StepSelectedPayload;
+}
+
+/** A UI event some role accepts. */
+export type EventName = keyof EventPayloads;
+
+/** Every UI event name, sorted. */
+export const EVENT_NAMES = ["ingredient_checked", "step_selected"] as const satisfies readonly EventName[];
+
+/** JSON Schema of each event's payload (`anyOf` when roles declare an event differently). */
+export const EVENT_SCHEMAS: { readonly [N in EventName]: JsonSchema } = {
+  ingredient_checked: IngredientCheckedEventSchema,
+  step_selected: StepSelectedEventSchema,
 };
