@@ -70,3 +70,19 @@ def test_make_demo_can_switch_the_starter_roles_to_gpt_live(
     assert RoleRegistry(tmp_path / "demo-roles-live").get("concierge").model.live
     monkeypatch.setenv("ROLECALL_DEMO_API", "realtime")
     assert demo._roles()[0] == {}
+
+
+@pytest.mark.parametrize("api", ["realtime", "live"])
+def test_the_last_valid_store_gives_back_the_same_role_on_either_api(api: str, tmp_path: Path) -> None:
+    """A job process that starts after an invalid edit reads the role back from the store: the stored
+    form must pass the same checks (a realtime role must not come back with live-only settings)."""
+    from worker.roles._last_valid import LastValidStore
+
+    roles = ROLES if api == "realtime" else tmp_path / "roles"
+    if api == "live":
+        write_live_variant(ROLES, roles)
+    store = LastValidStore(str(tmp_path / "store"), str(roles))
+    for name in ["concierge", "cooking-guide", "sommelier"]:
+        role = RoleRegistry(roles).get(name)
+        store.save(role, version_ns=1)
+        assert store.load(name) == role

@@ -63,7 +63,9 @@ class LastValidStore:
         stored = self._read(path)
         if stored is not None and stored["version_ns"] > version_ns:
             return
-        body = json.dumps({"format": FORMAT, "version_ns": version_ns, "role": role.model_dump_json()})
+        body = json.dumps(
+            {"format": FORMAT, "version_ns": version_ns, "role": role.model_dump_json(exclude_unset=True)}
+        )
         try:
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{role.name}.", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as f:

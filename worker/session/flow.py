@@ -253,7 +253,10 @@ def watch_for_the_end(
 
     @session.on("close")
     def _closed(ev: CloseEvent) -> None:
-        job.shutdown(ctx.lifecycle.closed(ev.reason.value))
+        reason = ctx.lifecycle.closed(ev.reason.value)
+        if model_lost:  # livekit-agents closes the session on a fatal model error; the page is told first
+            return
+        job.shutdown(reason)
 
     @session.on("error")
     def _error(ev: ErrorEvent) -> None:
