@@ -2,7 +2,8 @@
 
 `build_server` makes the livekit-agents server that runs `worker.session.entrypoint` for every dispatch
 to our agent name; `prewarm` loads the roles in each idle job process; `watch_roles` logs every role
-edit in the worker's own process (and shares valid versions with the job processes).
+edit in the worker's own process (and shares valid versions with the job processes). The same long-lived
+process delivers every session's report from the spool (`worker.outbox.Outbox`), crash reports included.
 
 The health endpoint: `GET /` on ROLECALL_HEALTH_PORT answers 503 while LiveKit is out of reach.
 livekit-agents 1.8.9 serves a `/` health check of its own, but it turns 503 only once its connection
@@ -34,6 +35,7 @@ from livekit.agents import AgentServer, JobExecutorType, JobProcess, JobRequest
 from livekit.agents.worker import ServerEnvOption
 
 from worker._livekit_compat import LoadAwareServer, registration
+from worker.outbox import Outbox
 from worker.roles import RoleChange, RoleError, RoleRegistry
 from worker.session import PREWARMED_REGISTRY, entrypoint
 from worker.settings import Settings
@@ -69,6 +71,7 @@ class RoleCallServer(LoadAwareServer):
         health_port: int,
         max_sessions: int,
         session_weight: float,
+        outbox: Outbox | None = None,
         **kwargs: Any,
     ) -> None:
         # livekit-agents' own status server (`/`, `/worker`: agent name, version, jobs, load) binds every
@@ -83,6 +86,8 @@ class RoleCallServer(LoadAwareServer):
         self._registered = False
         self._health_runner: web.AppRunner | None = None
         self.role_watcher: asyncio.Task[None] | None = None
+        self.outbox = outbox
+        """Delivers the session reports (None: reports stay in the spool for another worker)."""
         self.on("worker_registered", self._on_registered)
 
     def _on_registered(self, *_: Any) -> None:
@@ -111,16 +116,22 @@ class RoleCallServer(LoadAwareServer):
         )
 
     async def run(self, *, devmode: bool = False, unregistered: bool = False) -> None:
-        """Serve the health endpoint, then run the worker."""
+        """Serve the health endpoint and deliver reports (a previous run's too), then run the worker."""
         app = web.Application()
         app.router.add_get("/", self._health_handler)
         self._health_runner = web.AppRunner(app, access_log=None)
         await self._health_runner.setup()
+        # Before LiveKit: the reports a previous run left are delivered even while LiveKit is away.
+        delivering = asyncio.create_task(self.outbox.run(), name="rolecall.outbox") if self.outbox else None
         try:
             await web.SockSite(self._health_runner, self._health_sock).start()
             logger.info("health endpoint listening on port %d", self.health_port)
             await super().run(devmode=devmode, unregistered=unregistered)
         finally:
+            if delivering is not None:  # an attempt cut short is made again by the next run
+                delivering.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await delivering
             await self._health_runner.cleanup()
 
     async def _health_handler(self, _: web.Request) -> web.Response:
@@ -133,8 +144,9 @@ PROCESS_START_TIMEOUT_S = 60.0
 it; on a saturated machine starting a process takes longer (`make soak` at 20 sessions on 2 cores:
 "error initializing process", and a user who is never greeted)."""
 PROCESS_SHUTDOWN_TIMEOUT_S = 30.0
-"""How long a job process may take to end: the session report and its webhook POST happen then
-(livekit-agents gives 10 s)."""
+"""How long a job process may take to end: the session's post-call analysis (ROLECALL_ANALYSIS_TIMEOUT_S)
+and its report into the spool happen then (livekit-agents gives 10 s). A job killed at this limit is
+still reported, from its checkpoints."""
 
 
 LIVEKIT_TARGET_LOAD = 0.7
@@ -161,6 +173,7 @@ def build_server(settings: Settings, *, devmode: bool) -> RoleCallServer:
         health_port=0 if devmode else settings.health_port,
         max_sessions=settings.max_sessions,
         session_weight=LIVEKIT_TARGET_LOAD / settings.max_sessions,
+        outbox=Outbox(settings),
         load_fnc=session_load,
         load_threshold=ServerEnvOption(dev_default=math.inf, prod_default=LIVEKIT_TARGET_LOAD),
         ws_url=settings.livekit_url,

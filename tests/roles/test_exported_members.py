@@ -27,6 +27,8 @@ def test_all_exports_exist_and_are_public() -> None:
         "regex",
         "model_settings",
         "tool_specs",
+        "analysis",
+        "version",
     }
     assert public - modules - exported == set()
 

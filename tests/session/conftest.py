@@ -152,6 +152,7 @@ def make_stack(
         "ROLECALL_HTTP_PRIVATE_HOSTS": "127.0.0.1",  # the bench role's http tools post to the app on loopback
         "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{app.port}/hook",
         "ROLECALL_WEBHOOK_SECRET": HTTP_SECRET,
+        "ROLECALL_SPOOL_DIR": str(tmp / "spool"),
         **worker_env,
     }
     worker = WorkerProcess(env, tmp / "worker.log", mode=mode).start()

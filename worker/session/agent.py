@@ -51,7 +51,7 @@ class RoleAgent(Agent):
     async def on_enter(self) -> None:
         ctx = self.ctx
         if ctx.record.role != self.role.name:
-            ctx.record.role_changed(self.role.name)
+            ctx.record.role_changed(self.role.name, self.role.version)
         await ctx.page.announce_role(self.role.name, self.role.title)
         logger.info("role %s active", self.role.name, extra=ctx.log_extra)
         if self._greet:
@@ -70,6 +70,8 @@ class RoleAgent(Agent):
     async def apply_role_update(self, role: Role) -> None:
         """Live reload: take a changed role file's instructions and tools without a restart."""
         self.rendered = role.render(self.ctx.variables)
+        if role.version != self.role.version:
+            self.ctx.record.role_reloaded(role.name, role.version)
         self.role = role
         await self.update_instructions(self._compose_instructions())
         await self.refresh_tools()
@@ -97,7 +99,7 @@ class RoleAgent(Agent):
         self.rendered = handoff.rendered
         await self.update_instructions(self._compose_instructions())
         await self.refresh_tools()
-        self.ctx.record.role_changed(self.role.name)
+        self.ctx.record.role_changed(self.role.name, self.role.version)
         await self.ctx.page.announce_role(self.role.name, self.role.title)
         logger.info("handed over from %s to %s", previous, self.role.name, extra=self.ctx.log_extra)
         return handoff.arrival

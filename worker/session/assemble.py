@@ -97,6 +97,7 @@ def build_session(
             participant=participant,
             role=role.name,
             model=role.model.name,
+            role_version=role.version,
         ),
         lifecycle=lifecycle,
         page=Page(room.local_participant if room is not None else None, participant),
@@ -153,4 +154,4 @@ def record_conversation(
                         audio_out=u.output_audio_tokens,
                     )
                 )
-        ctx.record.usage = total
+        ctx.record.set_usage(total)
