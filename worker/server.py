@@ -88,6 +88,8 @@ class RoleCallServer(LoadAwareServer):
         self.role_watcher: asyncio.Task[None] | None = None
         self.outbox = outbox
         """Delivers the session reports (None: reports stay in the spool for another worker)."""
+        self._delivering: asyncio.Task[None] | None = None
+        self._closing = False
         self.on("worker_registered", self._on_registered)
 
     def _on_registered(self, *_: Any) -> None:
@@ -122,17 +124,37 @@ class RoleCallServer(LoadAwareServer):
         self._health_runner = web.AppRunner(app, access_log=None)
         await self._health_runner.setup()
         # Before LiveKit: the reports a previous run left are delivered even while LiveKit is away.
-        delivering = asyncio.create_task(self.outbox.run(), name="rolecall.outbox") if self.outbox else None
+        if self.outbox is not None:
+            self._delivering = asyncio.create_task(self.outbox.run(), name="rolecall.outbox")
         try:
             await web.SockSite(self._health_runner, self._health_sock).start()
             logger.info("health endpoint listening on port %d", self.health_port)
             await super().run(devmode=devmode, unregistered=unregistered)
         finally:
-            if delivering is not None:  # an attempt cut short is made again by the next run
-                delivering.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await delivering
+            if not self._closing:  # `aclose` stops it, after one last attempt
+                await self._stop_delivering()
             await self._health_runner.cleanup()
+
+    async def aclose(self) -> None:
+        """Close the worker; then one last attempt at the reports of the sessions that just ended.
+
+        livekit-agents awaits this after the drain and then cancels every task left, `run` included."""
+        self._closing = True
+        await super().aclose()
+        if self.outbox is not None and self._delivering is not None and not self._delivering.done():
+            # Bounded: whatever is still undelivered (or cut short) waits in the spool for the next run.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.flush(), self.outbox.settings.webhook_timeout_s + 1)
+        await self._stop_delivering()
+
+    async def _stop_delivering(self) -> None:
+        task, self._delivering = self._delivering, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.outbox is not None:
+            await self.outbox.aclose()
 
     async def _health_handler(self, _: web.Request) -> web.Response:
         state = self.health()

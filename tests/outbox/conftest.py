@@ -97,6 +97,7 @@ async def running(outbox: Outbox) -> AsyncIterator[Outbox]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await outbox.aclose()
 
 
 async def until(check: Callable[[], Any], *, timeout: float = 15.0, what: str = "the condition") -> Any:

@@ -24,6 +24,7 @@ from tests.support.simulator_thread import SimulatorThread
 from tests.support.ui_participant import UIParticipant
 from tests.support.worker_process import WorkerProcess
 from worker.simulator import SimulatorConfig
+from worker.simulator.scenario import Scenario
 
 HTTP_SECRET = "test-http-signing-secret"
 CHAT_MAX_CHARS = 40_000
@@ -127,13 +128,15 @@ def make_stack(
     tmp_path_factory: pytest.TempPathFactory,
     *,
     mode: str = "dev",
+    scenario: Scenario | None = None,
     **worker_env: str,
 ) -> Iterator[Stack]:
-    """The simulator, the app backend and a worker (`dev` or `start`, with these extra settings)."""
+    """The simulator (playing `scenario`, if any), the app backend and a worker (`dev` or `start`, with
+    these extra settings)."""
     tmp = tmp_path_factory.mktemp("stack")
     roles_dir = tmp / "roles"
     shutil.copytree(ROOT / "roles", roles_dir)
-    simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone")).start()
+    simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone", scenario=scenario)).start()
     app = AppServer(HTTP_SECRET)
     simulator.call(app.start())  # the app backend shares the simulator thread's event loop
     (roles_dir / "bench.yaml").write_text(bench_role(app.port))

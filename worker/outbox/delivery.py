@@ -11,7 +11,9 @@ repeating) until `ROLECALL_WEBHOOK_GIVE_UP_S` after the first; a new worker run 
 report at once. A 2xx answer delivers; `410 Gone` stops for good; anything else (another status, a
 timeout, no connection) waits for the next attempt; after the last one the file moves to `dead/` with an
 ERROR log line. Every attempt sends the same event id and body, freshly signed. Nothing here runs in a
-session's process or waits for one: delivery never slows a conversation.
+session's process or waits for one: delivery never slows a conversation. When the worker exits (after a
+drain, say) it makes one last attempt at what is due, for at most `ROLECALL_WEBHOOK_TIMEOUT_S`; what is
+still undelivered then waits in the spool for the next run.
 """
 
 from __future__ import annotations
@@ -102,27 +104,32 @@ class Outbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(CONCURRENT_ATTEMPTS)
         self._http = http
+        self._own_http = http is None
         self._cleaned = 0.0
 
     async def run(self) -> None:
-        """Deliver until cancelled; an attempt cut off by the worker's exit is made again next run."""
+        """Deliver until cancelled (then `aclose`); an attempt cut off is made again by the next run."""
         self.spool.create()
-        own = self._http is None
-        if self._http is None:
-            self._http = aiohttp.ClientSession()
-        try:
-            while True:
-                try:
-                    await self.scan()
-                except Exception:  # a bad file or a full disk must not stop the deliveries of the others
-                    logger.exception("looking at the report spool %s failed", self.spool.outbox)
-                await asyncio.sleep(SCAN_INTERVAL_S)
-        finally:
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            if own:
-                await self._http.close()
+        while True:
+            try:
+                await self.scan()
+            except Exception:  # a bad file or a full disk must not stop the deliveries of the others
+                logger.exception("looking at the report spool %s failed", self.spool.outbox)
+            await asyncio.sleep(SCAN_INTERVAL_S)
+
+    async def aclose(self) -> None:
+        """Stop the attempts under way (their reports stay in the outbox) and close the HTTP client."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._own_http and self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def flush(self) -> None:
+        """One last look, and the attempts it starts, before the worker exits (the caller bounds it)."""
+        await self.scan()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def scan(self) -> None:
         """One look at the outbox: start an attempt for each report that is due."""
@@ -232,7 +239,9 @@ class Outbox:
 
     async def post(self, event_id: str, body: bytes) -> Result:
         """POST the signed event once."""
-        assert self.signer is not None and self._http is not None
+        assert self.signer is not None
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
         headers = self.signer.headers(event_id, body)
         try:
             async with self._http.post(

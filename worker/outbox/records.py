@@ -147,7 +147,9 @@ class SpoolRecords:
             cost_usd=estimate_cost(model, usage, prices),
             complete=False,
             role_versions=versions,
-            analysis=AnalysisResult(status="failed", error=ANALYSIS_LOST) if s.get("analysis") else None,
+            analysis=AnalysisResult(status="failed", error=ANALYSIS_LOST)
+            if s.get("analysis") or ended.get("analysis")
+            else None,
         )
 
     def event(self, prices: Mapping[str, Price]) -> SessionEnded:
