@@ -151,8 +151,10 @@ async def test_a_receiver_down_then_failing_then_slow_gets_the_report_once(
         what="two refused attempts",
     )
     up(stack, hook, "500", "hang")  # then a 500, then an answer after the 1 s timeout, then OK
+    came_up = time.monotonic()
     try:
         await until(lambda: accepted(hook, ui.room_name), timeout=30, what="the report")
+        print(f"\nreceiver up (500, timeout, 200) -> report accepted: {time.monotonic() - came_up:.2f} s")
         await asyncio.sleep(1.5)  # more than the schedule's longest delay: nothing more comes
         attempts = [r for r in hook.hook_attempts if r.body.get("room") == ui.room_name]
         assert len(attempts) == 3 and len({r.headers["webhook-id"] for r in attempts}) == 1
@@ -213,8 +215,10 @@ async def test_a_sigkilled_job_process_is_reported_with_every_line_up_to_the_kil
             for r in (json.loads(x) for x in found[1].read_bytes().splitlines())
             if r["t"] == "line"
         ]
+        killed = time.monotonic()
         os.kill(start["pid"], signal.SIGKILL)
         event = (await until(lambda: accepted(hook, ui.room_name), timeout=30, what="the crash report"))[0]
+        print(f"\njob process SIGKILL -> crash report accepted: {time.monotonic() - killed:.2f} s")
         report = event["data"]
         assert report["end_reason"] == "crashed" and report["complete"] is False
         said = [(t["speaker"], t["text"]) for t in report["transcript"]]
@@ -282,9 +286,15 @@ async def test_a_sigkilled_worker_s_sessions_are_reported_by_the_next_worker(
         stack.worker.proc.wait()
         await asyncio.sleep(1.0)
         assert all(accepted(hook, ui.room_name) == [] for ui in users)  # nobody left to report them
+        started = time.monotonic()
         restart_worker(stack, "after-kill")
+        registered = time.monotonic()
         for i, ui in enumerate(users):
             event = (await until(lambda r=ui.room_name: accepted(hook, r), timeout=30, what="a report"))[0]
+            print(
+                f"\nworker SIGKILL, new worker: report {i + 1} of 2 accepted {time.monotonic() - started:.2f} s after "
+                f"its start ({registered - started:.2f} s to register with LiveKit)"
+            )
             said = [(t["speaker"], t["text"]) for t in event["data"]["transcript"]]
             assert ("agent", f"before the kill {i}") in said
             assert event["data"]["end_reason"] == "crashed"

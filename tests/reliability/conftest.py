@@ -82,7 +82,7 @@ class RelStack(Stack):
             found = self.reports(room)
             if found:
                 assert self.hook is not None
-                assert all(r.signature_ok for r in self.hook.hook_attempts), "a webhook without a valid signature"
+                assert all(r.signature_ok for r in self.hook.hook_attempts), "an unsigned webhook"
                 return found[-1]
             await asyncio.sleep(0.1)
         raise AssertionError(f"no session report for {room} within {timeout}s")

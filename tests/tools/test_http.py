@@ -13,6 +13,7 @@ from aiohttp import web
 
 from worker.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, SignatureError, verify, verify_request
 from worker.tools.http import CallContext, HttpTarget, HttpToolError, idempotency_key, post_json
+from worker.web.openapi import spec
 
 pytestmark = pytest.mark.integration  # a real local HTTP server on loopback
 
@@ -81,6 +82,9 @@ async def test_each_call_carries_its_idempotency_key_and_a_signature_over_method
             idempotency_key=request.headers[IDEMPOTENCY_HEADER],
             body=body,
         )
+    described = {p["name"] for p in spec()["webhooks"]["httpToolCall"]["post"]["parameters"]}
+    sent = {h for h in seen[0].headers if h.startswith("X-RoleCall-") or h == IDEMPOTENCY_HEADER}
+    assert sent - {SIGNATURE_HEADER} == described  # the OpenAPI document's webhooks say what is sent
     request, body = seen[0], bodies[0]
     header = request.headers[SIGNATURE_HEADER]
     for wrong in (

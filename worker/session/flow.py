@@ -234,4 +234,3 @@ def watch_for_the_end(job: JobContext, session: AgentSession[Any], ctx: SessionC
             job.shutdown("model_error")
 
         ctx.lifecycle.spawn(stop(), name="rolecall.model_lost")
-
