@@ -78,6 +78,8 @@ async def analyse(
         result = AnalysisResult(status="failed", error=f"no answer within {settings.analysis_timeout_s:g} s")
     except AnalysisFailed as exc:
         result = AnalysisResult(status="failed", error=str(exc), answer=exc.answer[:MAX_ANSWER_KEPT])
+    except ValueError:  # an event that is not JSON
+        result = AnalysisResult(status="failed", error="the model sent something that is not JSON")
     except (aiohttp.ClientError, OSError) as exc:
         result = AnalysisResult(
             status="failed", error=f"the model could not be reached ({type(exc).__name__})"

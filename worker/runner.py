@@ -75,6 +75,9 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["ROLECALL_LIVE_RELOAD"] = "true" if devmode else "false"
         settings = Settings.load()
     _share_last_valid_roles()
+    if not settings.spool_dir.is_absolute():  # the job processes must find the same folder
+        os.environ["ROLECALL_SPOOL_DIR"] = str(settings.spool_dir.resolve())
+        settings = Settings.load()
     problem = _spool_problem(settings)
     if problem:
         print(f"error: {problem}", file=sys.stderr)

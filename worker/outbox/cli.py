@@ -155,7 +155,7 @@ def _list(entries: list[dict[str, Any]]) -> int:
         data = e["event"]["data"]
         at = data["ended_at"]
         ended = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S") if at else "-"
-        reason = data["end_reason"] + ("" if data["complete"] else "*")
+        reason = "-" if e["status"] == "running" else data["end_reason"] + ("" if data["complete"] else "*")
         print(
             f"{e['event']['id']:<37} {e['status']:<9} {ended:<20} {reason:<15} "
             f"{len(data['transcript']):>5} {e['attempts']:>5}  {data['session_id']}"

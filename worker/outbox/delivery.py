@@ -170,8 +170,10 @@ class Outbox:
             )
             await asyncio.to_thread(claim.move_to, self.spool.dead)
             return
-        if records.outcome is not None:
-            return  # moved on already (another worker won the race)
+        if records.outcome is not None:  # its move failed last time (a full disk): move it now
+            folder = self.spool.dead if records.outcome == "dead" else self.spool.done
+            await asyncio.to_thread(claim.move_to, folder)
+            return
         event_id = records.event_id
         if not records.finished and records.crashed_at is None:
             await asyncio.to_thread(claim.append, "crashed", {"at": time.time()})
@@ -182,8 +184,7 @@ class Outbox:
                 len(records.checkpoints),
                 extra={"session_id": records.start.get("session_id"), "event_id": event_id},
             )
-            if not records.ended:
-                log_report(records.partial(self.prices()))
+            log_report(records.partial(self.prices()))  # its process died before it could log one
         if self.signer is None:  # no webhook: the spool keeps it for `python -m worker reports`
             await asyncio.to_thread(self._finish, claim, "kept", {}, self.spool.done)
             return

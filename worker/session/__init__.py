@@ -10,6 +10,7 @@ room.py        the session in its LiveKit room: the user coming and going, what 
 chat.py        typed chat from the user, capped
 surface.py     what the agent participant serves in the room, and nothing more
 page.py        telling the page what happens (`worker.protocol`)
+reporting.py   the session's spool file (checkpoints from the start) and its report, with the analysis
 """
 
 from worker.session.assemble import BuiltSession, build_session

@@ -16,7 +16,7 @@ from typing import Any
 
 from worker.analysis import analyse
 from worker.outbox.spool import SpoolDir, SpoolWriter, new_event_id
-from worker.report import SessionReport, log_report
+from worker.report import AnalysisResult, SessionReport, log_report
 from worker.roles import Role, RoleError
 from worker.session.context import SessionContext
 from worker.session.running import price_table
@@ -96,13 +96,19 @@ async def report(ctx: SessionContext, settings: Settings, job_reason: str, spool
         spool.append(
             "ended", {"end_reason": session_report.end_reason, "ended_at": time.time(), "analysis": True}
         )
-        session_report.analysis = await analyse(
-            analysed.analysis,
-            role=analysed.name,
-            model=ctx.record.model,
-            transcript=session_report.transcript,
-            settings=settings,
-        )
+        try:
+            session_report.analysis = await analyse(
+                analysed.analysis,
+                role=analysed.name,
+                model=ctx.record.model,
+                transcript=session_report.transcript,
+                settings=settings,
+            )
+        except Exception as exc:  # a bug of ours must not cost the report
+            logger.exception("post-call analysis crashed", extra=ctx.log_extra)
+            session_report.analysis = AnalysisResult(
+                status="failed", error=f"internal error ({type(exc).__name__})"
+            )
     await asyncio.to_thread(spool.finish, session_report)
     log_report(session_report)
 
