@@ -145,8 +145,14 @@ class SessionRecord:
         return self.roles[-1]
 
     def _note(self, kind: str, piece: BaseModel) -> None:
-        if self.journal is not None:
-            self.journal(kind, piece.model_dump(mode="json"))
+        if self.journal is None:
+            return
+        try:
+            fields = piece.model_dump(mode="json", fallback=repr)
+        except Exception as exc:  # a checkpoint must never break the conversation it records
+            logger.warning("cannot checkpoint a %s record: %s", kind, exc)
+            return
+        self.journal(kind, fields)
 
     def role_changed(self, role: str, version: str = "") -> None:
         """A handoff: the session plays `role` now."""

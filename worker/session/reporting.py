@@ -47,7 +47,7 @@ class SessionSpool:
         """The final record: the whole report (blocking; run it off the event loop)."""
         try:
             writer = self.writer or SpoolWriter.open(self.spool, self.event_id, self.start)
-            writer.finish("final", {"report": report.model_dump(mode="json")})
+            writer.finish("final", {"report": report.model_dump(mode="json", fallback=repr)})
         except OSError as exc:
             logger.error(
                 "cannot write session %s's report to the spool (%s): only the log has it",
