@@ -25,8 +25,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
+# /var/lib/rolecall/spool: the session report spool (a volume in compose; a new volume takes this owner).
 RUN groupadd --system --gid 10001 rolecall \
- && useradd --system --uid 10001 --gid rolecall --create-home --home-dir /home/rolecall rolecall
+ && useradd --system --uid 10001 --gid rolecall --create-home --home-dir /home/rolecall rolecall \
+ && install -d -o rolecall -g rolecall -m 0700 /var/lib/rolecall /var/lib/rolecall/spool
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY worker ./worker
@@ -41,7 +43,8 @@ COPY --from=frontend /src/frontend/demo/dist ./frontend/demo/dist
 ENV ROLECALL_ROLES_DIR=/app/roles \
     ROLECALL_WEB_STATIC_DIR=/app/frontend/demo/dist \
     ROLECALL_HEALTH_PORT=8081 \
-    ROLECALL_WEB_PORT=8080
+    ROLECALL_WEB_PORT=8080 \
+    ROLECALL_SPOOL_DIR=/var/lib/rolecall/spool
 EXPOSE 8080 8081
 USER rolecall
 ENTRYPOINT ["python", "-m", "worker"]

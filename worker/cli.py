@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "connect": ("worker.runner", "run one session in a given room, without a dispatch"),
     "web": ("worker.web.cli", "serve the web backend (session start, demo app, recipe API)"),
     "eval": ("worker.evals.cli", "run role evals (roles/evals/*.yaml): offline, or --live against the model"),
+    "reports": ("worker.outbox.cli", "session reports in the spool: list, show, resend (the pull fallback)"),
 }
 
 

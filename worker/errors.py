@@ -28,6 +28,8 @@ The whole tree (module in brackets, then when it happens)::
     ├── SignatureError            [signing] an X-RoleCall-Signature is missing, malformed, stale or wrong
     ├── UiEventRefused            [session.ui_events] the page's UI event was refused; `reason` is the
     │                             protocol's EventRefusalReason (the RPC error's data)
+    ├── AnalysisFailed            [analysis] a role's post-call analysis has no usable answer (reported)
+    ├── UnreadableSpoolFile       [outbox.records] a spool file has no usable start record (dead-lettered)
     └── ToolFailure               [tools] a tool call failed; the model is told the tool's error_message
         ├── FrontendCallError     [tools.frontend] the page's RPC handler failed, timed out or is missing
         ├── HttpToolError         [tools.http] an http tool's request was refused or failed

@@ -1,25 +1,28 @@
-"""The session-end report: what was said, which tools ran, what it cost.
+"""The session-end report: what was said, which tools ran, what it cost, which role versions ran.
 
 A `SessionRecord` is filled while the session runs (transcript lines as the conversation grows,
-tool calls as they finish, token usage per response). At the end it becomes one structured log
-record and, when a webhook is configured, one signed POST to the app backend.
+tool calls as they finish, token usage per response, the role and its version at each change), and
+hands each piece to its `journal` as it comes (the session's spool file, `worker.outbox.spool`), so a
+session whose process dies is still reported. At the end it becomes one `SessionReport`: one structured
+log record, and the `data` of the `session.ended` webhook event the worker's main process delivers
+(`worker.outbox`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-import aiohttp
 from pydantic import BaseModel, Field
 
 from worker.pricing import AnyPrice, Usage, estimate_cost
-from worker.signing import SIGNATURE_HEADER, sign
 
 logger = logging.getLogger("rolecall.report")
+
+Journal = Callable[[str, dict[str, Any]], None]
+"""Where a record's pieces go as they come: `(kind, fields)` (`worker.outbox.spool.SpoolWriter.append`)."""
 
 
 class TranscriptLine(BaseModel):
@@ -58,8 +61,43 @@ class UiEventRecord(BaseModel):
     at: float
 
 
+class RoleVersion(BaseModel):
+    """A role the session played, from when, and which version of its files."""
+
+    role: str
+    version: str
+    """`worker.roles.version`: a content hash of the role file, its prompt files and fragments."""
+    at: float
+    reason: Literal["start", "handoff", "reload"]
+
+
+class CriterionResult(BaseModel):
+    """One success criterion of the role's analysis, judged."""
+
+    criterion: str
+    met: bool
+    reason: str = ""
+
+
+class AnalysisResult(BaseModel):
+    """The role's post-call analysis (`analysis:`), or why there is none."""
+
+    status: Literal["ok", "failed", "skipped"]
+    """`failed`: no answer in time, or one that broke the schema (`error` says which); `skipped`:
+    nothing was said to analyse."""
+    summary: str | None = None
+    data: Any = None
+    """Checked against the role's `analysis.data.schema`."""
+    success: list[CriterionResult] | None = None
+    error: str = ""
+    answer: str = ""
+    """The model's answer as it came, when it failed the checks (clipped)."""
+    usage: Usage | None = None
+    """Tokens of the analysis request (not in the session's `usage`)."""
+
+
 class SessionReport(BaseModel):
-    """Everything that happened in one session; the webhook body."""
+    """Everything that happened in one session: the `data` of a `session.ended` event."""
 
     session_id: str
     room: str
@@ -81,6 +119,15 @@ class SessionReport(BaseModel):
         description="estimate from the price table (GPT-Live: by duration, plus the backend's tokens); "
         "None when a model used has no price"
     )
+    complete: bool = Field(
+        True,
+        description="false for a partial report, built from the session's checkpoints after its process "
+        "ended without finishing (end_reason crashed), or before its analysis",
+    )
+    role_versions: list[RoleVersion] = Field(
+        default_factory=list, description="the role and its version at the start and at each change"
+    )
+    analysis: AnalysisResult | None = Field(None, description="the role's post-call analysis, if declared")
 
 
 class SessionRecord:
@@ -95,6 +142,8 @@ class SessionRecord:
         role: str,
         model: str,
         backend_model: str | None = None,
+        role_version: str = "",
+        journal: Journal | None = None,
     ) -> None:
         self.session_id = session_id
         self.room = room
@@ -108,21 +157,52 @@ class SessionRecord:
         self.tool_calls: list[ToolCallRecord] = []
         self.ui_events: list[UiEventRecord] = []
         self.usage = Usage()
+        self.role_versions = [
+            RoleVersion(role=role, version=role_version, at=self.started_at, reason="start")
+        ]
+        self.journal = journal
+        """Gets every piece as it is added (set once the session's spool file is open)."""
 
     @property
     def role(self) -> str:
         return self.roles[-1]
 
-    def role_changed(self, role: str) -> None:
+    def _note(self, kind: str, piece: BaseModel) -> None:
+        if self.journal is None:
+            return
+        try:
+            fields = piece.model_dump(mode="json", fallback=repr)
+        except Exception as exc:  # a checkpoint must never break the conversation it records
+            logger.warning("cannot checkpoint a %s record: %s", kind, exc)
+            return
+        self.journal(kind, fields)
+
+    def role_changed(self, role: str, version: str = "") -> None:
+        """A handoff: the session plays `role` now."""
         self.roles.append(role)
+        self._versioned(role, version, "handoff")
+
+    def role_reloaded(self, role: str, version: str) -> None:
+        """Live reload: the role's files changed under the running session."""
+        self._versioned(role, version, "reload")
+
+    def _versioned(self, role: str, version: str, reason: Literal["handoff", "reload"]) -> None:
+        entry = RoleVersion(role=role, version=version, at=time.time(), reason=reason)
+        self.role_versions.append(entry)
+        self._note("role", entry)
 
     def add_line(self, speaker: Literal["user", "agent"], text: str, *, interrupted: bool = False) -> None:
         if text.strip():
-            self.transcript.append(
-                TranscriptLine(
-                    speaker=speaker, text=text, role=self.role, at=time.time(), interrupted=interrupted
-                )
+            line = TranscriptLine(
+                speaker=speaker, text=text, role=self.role, at=time.time(), interrupted=interrupted
             )
+            self.transcript.append(line)
+            self._note("line", line)
+
+    def set_usage(self, usage: Usage) -> None:
+        """The session's token usage so far (livekit-agents reports running totals)."""
+        self.usage = usage
+        self._note("usage", usage)
 
     def add_tool_call(
         self, *, name: str, kind: str, arguments: Any, ok: bool, detail: str, started: float
@@ -138,6 +218,7 @@ class SessionRecord:
             at=time.time(),
         )
         self.tool_calls.append(record)
+        self._note("tool", record)
         return record
 
     def add_ui_event(self, *, name: str, payload: Any, accepted: bool, detail: str) -> UiEventRecord:
@@ -150,6 +231,7 @@ class SessionRecord:
             at=time.time(),
         )
         self.ui_events.append(record)
+        self._note("ui_event", record)
         return record
 
     def cost(self, prices: Mapping[str, AnyPrice]) -> float | None:
@@ -172,6 +254,7 @@ class SessionRecord:
             ui_events=list(self.ui_events),
             usage=self.usage.model_copy(),
             cost_usd=self.cost(prices),
+            role_versions=list(self.role_versions),
         )
 
 
@@ -185,29 +268,3 @@ def log_report(report: SessionReport) -> None:
         "n/a" if report.cost_usd is None else f"${report.cost_usd:.4f}",
         extra={"rolecall_report": report.model_dump(mode="json")},
     )
-
-
-async def post_report(
-    http: aiohttp.ClientSession, url: str, secret: str, report: SessionReport, *, timeout_s: float = 10.0
-) -> bool:
-    """POST the signed report to the app backend's webhook; log and return False on failure."""
-    body = json.dumps(report.model_dump(mode="json"), separators=(",", ":")).encode()
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
-    try:
-        async with http.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=timeout_s),
-            allow_redirects=False,
-        ) as resp:
-            if 200 <= resp.status < 300:
-                return True
-            logger.warning(
-                "session webhook answered HTTP %d", resp.status, extra={"session_id": report.session_id}
-            )
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        logger.warning(
-            "session webhook failed: %s", type(exc).__name__, extra={"session_id": report.session_id}
-        )
-    return False

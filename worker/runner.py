@@ -78,6 +78,13 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["ROLECALL_LIVE_RELOAD"] = "true" if devmode else "false"
         settings = Settings.load()
     _share_last_valid_roles()
+    if not settings.spool_dir.is_absolute():  # the job processes must find the same folder
+        os.environ["ROLECALL_SPOOL_DIR"] = str(settings.spool_dir.resolve())
+        settings = Settings.load()
+    problem = _spool_problem(settings)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         server = build_server(settings, devmode=devmode)
     except OSError as exc:
@@ -122,6 +129,22 @@ def _share_last_valid_roles() -> None:
     store = create_store_dir()
     os.environ[STORE_DIR_ENV] = store
     atexit.register(shutil.rmtree, store, True)
+
+
+def _spool_problem(settings: Settings) -> str | None:
+    """Why the report spool cannot be used (checked before any session can need it)."""
+    from worker.outbox import SpoolDir
+
+    spool = SpoolDir.of(settings.spool_dir, settings.agent_name)
+    try:
+        spool.create()
+        probe = spool.outbox / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return f"ROLECALL_SPOOL_DIR={settings.spool_dir}: cannot write session reports there ({reason})"
+    return None
 
 
 def _connect(server: Any, settings: Settings, room: str, log_level: str) -> int:

@@ -2,7 +2,8 @@
 
 `build_server` makes the livekit-agents server that runs `worker.session.entrypoint` for every dispatch
 to our agent name; `prewarm` loads the roles in each idle job process; `watch_roles` logs every role
-edit in the worker's own process (and shares valid versions with the job processes).
+edit in the worker's own process (and shares valid versions with the job processes). The same long-lived
+process delivers every session's report from the spool (`worker.outbox.Outbox`), crash reports included.
 
 The health endpoint: `GET /` on ROLECALL_HEALTH_PORT answers 503 while LiveKit is out of reach.
 livekit-agents 1.8.9 serves a `/` health check of its own, but it turns 503 only once its connection
@@ -37,6 +38,7 @@ from livekit.agents.worker import ServerEnvOption
 from worker._livekit_compat import LoadAwareServer, registration
 from worker.dispatch import DispatchError, DispatchRequest
 from worker.metrics import ActiveSessions, exposition, role_label
+from worker.outbox import Outbox
 from worker.roles import RoleChange, RoleError, RoleRegistry
 from worker.session import PREWARMED_REGISTRY, entrypoint
 from worker.settings import Settings
@@ -74,6 +76,7 @@ class RoleCallServer(LoadAwareServer):
         session_weight: float,
         metrics: bool = False,
         role_names: Callable[[], list[str]] | None = None,
+        outbox: Outbox | None = None,
         **kwargs: Any,
     ) -> None:
         # livekit-agents' own status server (`/`, `/worker`: agent name, version, jobs, load) binds every
@@ -91,6 +94,10 @@ class RoleCallServer(LoadAwareServer):
         self.metrics = metrics
         """Whether `/metrics` is served beside the health check."""
         self._role_names = role_names or (lambda: [])
+        self.outbox = outbox
+        """Delivers the session reports (None: reports stay in the spool for another worker)."""
+        self._delivering: asyncio.Task[None] | None = None
+        self._closing = False
         self.on("worker_registered", self._on_registered)
 
     def _on_registered(self, *_: Any) -> None:
@@ -119,18 +126,23 @@ class RoleCallServer(LoadAwareServer):
         )
 
     async def run(self, *, devmode: bool = False, unregistered: bool = False) -> None:
-        """Serve the health endpoint, then run the worker."""
+        """Serve the health endpoint and deliver reports (a previous run's too), then run the worker."""
         app = web.Application()
         app.router.add_get("/", self._health_handler)
         if self.metrics:
             app.router.add_get("/metrics", self._metrics_handler)
         self._health_runner = web.AppRunner(app, access_log=None)
         await self._health_runner.setup()
+        # Before LiveKit: the reports a previous run left are delivered even while LiveKit is away.
+        if self.outbox is not None:
+            self._delivering = asyncio.create_task(self.outbox.run(), name="rolecall.outbox")
         try:
             await web.SockSite(self._health_runner, self._health_sock).start()
             logger.info("health endpoint listening on port %d", self.health_port)
             await super().run(devmode=devmode, unregistered=unregistered)
         finally:
+            if not self._closing:  # `aclose` stops it, after one last attempt
+                await self._stop_delivering()
             await self._health_runner.cleanup()
 
     def active_roles(self) -> list[str]:
@@ -149,6 +161,27 @@ class RoleCallServer(LoadAwareServer):
         body, content_type = await asyncio.to_thread(exposition, [ActiveSessions(self.active_roles)])
         return web.Response(body=body, headers={"Content-Type": content_type})
 
+    async def aclose(self) -> None:
+        """Close the worker; then one last attempt at the reports of the sessions that just ended.
+
+        livekit-agents awaits this after the drain and then cancels every task left, `run` included."""
+        self._closing = True
+        await super().aclose()
+        if self.outbox is not None and self._delivering is not None and not self._delivering.done():
+            # Bounded: whatever is still undelivered (or cut short) waits in the spool for the next run.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.flush(), self.outbox.settings.webhook_timeout_s + 1)
+        await self._stop_delivering()
+
+    async def _stop_delivering(self) -> None:
+        task, self._delivering = self._delivering, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.outbox is not None:
+            await self.outbox.aclose()
+
     async def _health_handler(self, _: web.Request) -> web.Response:
         state = self.health()
         return web.json_response(asdict(state), status=200 if state.healthy else 503)
@@ -159,8 +192,9 @@ PROCESS_START_TIMEOUT_S = 60.0
 it; on a saturated machine starting a process takes longer (`make soak` at 20 sessions on 2 cores:
 "error initializing process", and a user who is never greeted)."""
 PROCESS_SHUTDOWN_TIMEOUT_S = 30.0
-"""How long a job process may take to end: the session report and its webhook POST happen then
-(livekit-agents gives 10 s)."""
+"""How long a job process may take to end: the session's post-call analysis (ROLECALL_ANALYSIS_TIMEOUT_S)
+and its report into the spool happen then (livekit-agents gives 10 s). A job killed at this limit is
+still reported, from its checkpoints."""
 
 
 LIVEKIT_TARGET_LOAD = 0.7
@@ -189,6 +223,7 @@ def build_server(settings: Settings, *, devmode: bool) -> RoleCallServer:
         session_weight=LIVEKIT_TARGET_LOAD / settings.max_sessions,
         metrics=settings.metrics,
         role_names=RoleRegistry(settings.roles_dir, policy=settings.role_policy()).names,
+        outbox=Outbox(settings),
         load_fnc=session_load,
         load_threshold=ServerEnvOption(dev_default=math.inf, prod_default=LIVEKIT_TARGET_LOAD),
         ws_url=settings.livekit_url,

@@ -138,12 +138,47 @@ class Settings:
     web backend's) are refused. Env: `ROLECALL_SESSION_HOST_IDENTITY`."""
 
     webhook_url: str = field(default="", metadata=_env("ROLECALL_WEBHOOK_URL"))
-    """If set, the session-end report is POSTed here, signed with `ROLECALL_WEBHOOK_SECRET`.
-    Env: `ROLECALL_WEBHOOK_URL`."""
+    """If set, every session's report is POSTed here as a `session.ended` event (Standard Webhooks),
+    from the worker's main process, retried until delivered. Env: `ROLECALL_WEBHOOK_URL`."""
 
     webhook_secret: str = field(default="", repr=False, metadata=_env("ROLECALL_WEBHOOK_SECRET"))
-    """HMAC-SHA256 key for the webhook's `X-RoleCall-Signature`. Required with a webhook URL.
-    Env: `ROLECALL_WEBHOOK_SECRET`."""
+    """The webhook's signing secret: `whsec_` + base64 of 24-64 random bytes (Standard Webhooks'
+    form; `python -m worker reports secret` makes one), or any text of 16+ characters used as the key's
+    bytes. Required with a webhook URL; never logged. Env: `ROLECALL_WEBHOOK_SECRET`."""
+
+    webhook_secret_previous: str = field(
+        default="", repr=False, metadata=_env("ROLECALL_WEBHOOK_SECRET_PREVIOUS")
+    )
+    """While rotating: the old secret. Events are then signed with both, so receivers still holding it
+    keep verifying; remove it once they all have the new one. Never logged.
+    Env: `ROLECALL_WEBHOOK_SECRET_PREVIOUS`."""
+
+    webhook_retry_s: str = field(default="5,30,120,600,3600,21600", metadata=_env("ROLECALL_WEBHOOK_RETRY_S"))
+    """Seconds between delivery attempts, comma-separated; the last repeats. Default
+    `5,30,120,600,3600,21600`: at once, after 5 s, 30 s, 2 min, 10 min, 1 h, then every 6 h.
+    Env: `ROLECALL_WEBHOOK_RETRY_S`."""
+
+    webhook_give_up_s: float = field(default=259200.0, metadata=_env("ROLECALL_WEBHOOK_GIVE_UP_S"))
+    """How long after the first attempt the last may be; then the report moves to the spool's `dead/`
+    folder with an ERROR log line. Default 259200 (3 days). Env: `ROLECALL_WEBHOOK_GIVE_UP_S`."""
+
+    webhook_timeout_s: float = field(default=10.0, metadata=_env("ROLECALL_WEBHOOK_TIMEOUT_S"))
+    """How long one delivery attempt may take before it counts as failed. Default 10.
+    Env: `ROLECALL_WEBHOOK_TIMEOUT_S`."""
+
+    spool_dir: Path = field(default=Path(".rolecall/spool"), metadata=_env("ROLECALL_SPOOL_DIR"))
+    """Folder of the report spool: every session's checkpoints and report, kept until delivered and
+    then for `ROLECALL_SPOOL_KEEP_DAYS` (transcripts: created private, mode 0700). One per deployment,
+    shared by its workers (a local file system; compose: a volume). Default `.rolecall/spool` under the
+    working directory. Env: `ROLECALL_SPOOL_DIR`."""
+
+    spool_keep_days: float = field(default=7.0, metadata=_env("ROLECALL_SPOOL_KEEP_DAYS"))
+    """Days a delivered or dead-lettered report stays in the spool (for `python -m worker reports`).
+    Default 7. Env: `ROLECALL_SPOOL_KEEP_DAYS`."""
+
+    analysis_timeout_s: float = field(default=15.0, metadata=_env("ROLECALL_ANALYSIS_TIMEOUT_S"))
+    """How long a role's post-call analysis may take; past it the report says the analysis failed and
+    goes out without it. Default 15. Env: `ROLECALL_ANALYSIS_TIMEOUT_S`."""
 
     prices_file: Path | None = field(default=None, metadata=_env("ROLECALL_PRICES_FILE"))
     """YAML or JSON price table (USD per million tokens, per model) for the cost estimate; the
@@ -345,6 +380,7 @@ class Settings:
             out.append(f"ROLECALL_JOB_EXECUTOR={self.job_executor}: expected process or thread")
         if self.webhook_url and not self.webhook_secret:
             out.append("ROLECALL_WEBHOOK_SECRET is required when ROLECALL_WEBHOOK_URL is set")
+        out += self._webhook_problems()
         if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
             out.append(f"ROLECALL_WEBHOOK_URL={self.webhook_url}: expected an http:// or https:// URL")
         if self.openai_base_url and not self.openai_base_url.startswith(
@@ -368,6 +404,34 @@ class Settings:
             except PriceTableError as exc:
                 out.append(f"ROLECALL_PRICES_FILE: {exc}")
         return out
+
+    def _webhook_problems(self) -> list[str]:
+        from worker.outbox.envelope import secret_problem
+
+        out = []
+        for env, value in (
+            ("ROLECALL_WEBHOOK_SECRET", self.webhook_secret),
+            ("ROLECALL_WEBHOOK_SECRET_PREVIOUS", self.webhook_secret_previous),
+        ):
+            problem = secret_problem(value) if value else None
+            if problem:
+                out.append(f"{env}: {problem}")
+        try:
+            self.webhook_retry_delays()
+        except ValueError as exc:
+            out.append(f"ROLECALL_WEBHOOK_RETRY_S={self.webhook_retry_s!r}: {exc}")
+        return out
+
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        """`ROLECALL_WEBHOOK_RETRY_S` as numbers; ValueError saying what is wrong."""
+        parts = [p.strip() for p in self.webhook_retry_s.split(",")]
+        try:
+            delays = tuple(float(p) for p in parts)
+        except ValueError:
+            raise ValueError("expected seconds separated by commas, e.g. 5,30,120") from None
+        if not all(0 < d < 1e7 for d in delays):
+            raise ValueError("each delay must be a number of seconds above 0")
+        return delays
 
     def allowed_http_hosts(self) -> frozenset[str] | None:
         """`ROLECALL_HTTP_ALLOWED_HOSTS` as a set (lower case), or None when it is empty."""

@@ -154,6 +154,7 @@ def browser_stack(
         "ROLECALL_TOOL_SECRET": TOOL_SECRET,
         "ROLECALL_APP_URL": f"http://localhost:{web_port}",
         "ROLECALL_HTTP_ALLOWED_HOSTS": "localhost",
+        "ROLECALL_SPOOL_DIR": str(tmp / "spool"),
     }
     worker = WorkerProcess(env, tmp / "worker.log").start()
     web = WebProcess({**env, "ROLECALL_WEB_STATIC_DIR": str(DEMO_DIST)}, web_port, tmp / "web.log").start()

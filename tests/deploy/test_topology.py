@@ -176,9 +176,13 @@ async def test_sigkill_then_redispatch_continues_the_conversation(topo: Topology
     await ui.say_text("what about the basil")
     await ui.wait_for(lambda: "what about the basil" in ui.agent_text(), 20, "the new agent's reply")
     await ui.leave()
-    # A killed process sends no report: what the first agent heard survives only as the transcript
-    # tail in the room metadata (above). The new agent's report covers the rest of the conversation.
-    (report,) = await topo.wait_reports(session.room)
-    said = [(t["speaker"], t["text"]) for t in report["transcript"]]
+    # The killed worker sends nothing, but the other one shares its spool (as in compose) and reports
+    # its session from the checkpoints: a partial report, `crashed`. The new agent reports the rest.
+    reports = await topo.wait_reports(session.room, count=2)
+    crashed = next(r for r in reports if r["end_reason"] == "crashed")
+    resumed_report = next(r for r in reports if r is not crashed)
+    assert crashed["complete"] is False
+    assert ("user", "remember the basil") in [(t["speaker"], t["text"]) for t in crashed["transcript"]]
+    said = [(t["speaker"], t["text"]) for t in resumed_report["transcript"]]
     assert ("user", "what about the basil") in said
     assert ("user", "remember the basil") not in said

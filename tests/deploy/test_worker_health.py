@@ -110,6 +110,7 @@ def test_health_follows_the_livekit_connection(tmp_path: Path) -> None:
         **livekit.env(),
         "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
         "ROLECALL_AGENT_NAME": "rolecall-health-test",
+        "ROLECALL_SPOOL_DIR": str(tmp_path / "spool"),
     }
     worker = Worker("w", env, tmp_path / "worker.log")
     try:

@@ -157,6 +157,7 @@ class Topology:
             "ROLECALL_IDLE_PROCESSES": "1",
             "ROLECALL_ROLES_DIR": str(self.roles_dir),
             "ROLECALL_TOOL_SECRET": TOOL_SECRET,
+            "ROLECALL_SPOOL_DIR": str(workdir / "spool"),  # one spool for all the workers, as in compose
             "OPENAI_API_KEY": "",
             # Every page here is one client (127.0.0.1) opening sessions back to back: no per-client rate.
             "ROLECALL_WEB_SESSIONS_PER_MINUTE": "0",

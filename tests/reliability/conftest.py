@@ -82,7 +82,7 @@ class RelStack(Stack):
             found = self.reports(room)
             if found:
                 assert self.hook is not None
-                assert all(r.signature_ok for r in self.hook.received if r.path == "/hook")
+                assert all(r.signature_ok for r in self.hook.hook_attempts), "an unsigned webhook"
                 return found[-1]
             await asyncio.sleep(0.1)
         raise AssertionError(f"no session report for {room} within {timeout}s")
@@ -135,6 +135,7 @@ def agent_env(
         "ROLECALL_HTTP_PRIVATE_HOSTS": "127.0.0.1",  # the bench role's http tools post to the app on loopback
         "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{hook.port}/hook",
         "ROLECALL_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "ROLECALL_SPOOL_DIR": str(roles_dir.parent / "spool"),
     }
 
 

@@ -274,6 +274,7 @@ async def soak(
             "ROLECALL_HTTP_PRIVATE_HOSTS": "127.0.0.1",  # the bench role's http tools post to loopback
             "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{hook.port}/hook",
             "ROLECALL_WEBHOOK_SECRET": HOOK_SECRET,
+            "ROLECALL_SPOOL_DIR": str(workdir / "spool"),
             **(worker_env or {}),
         },
         workdir / "worker.log",

@@ -236,6 +236,8 @@ async def test_secrets_never_appear_in_logs_or_responses(rel: RelStack) -> None:
     await asyncio.sleep(1.0)
     texts = _logs(rel)
     texts["webhook bodies"] = json.dumps([r.body for r in rel.hook.received])  # type: ignore[union-attr]
+    texts["webhook headers"] = json.dumps([r.headers for r in rel.hook.hook_attempts])  # type: ignore[union-attr]
+    texts["report spool"] = _spool_text(Path(rel.worker.env["ROLECALL_SPOOL_DIR"]))
     texts["tool backend bodies"] = json.dumps([r.body for r in rel.app.received])
     texts["simulator events"] = json.dumps([r.event for r in rel.simulator.sim.received])
     for i, body in enumerate(rel.bodies):
@@ -248,6 +250,11 @@ async def test_secrets_never_appear_in_logs_or_responses(rel: RelStack) -> None:
     assert len(rel.bodies) > 50
     assert all(len(v) > 0 for k, v in texts.items() if k.endswith(".log"))
     assert not leaks, leaks
+
+
+def _spool_text(spool: Path) -> str:
+    """Every session's checkpoints and report on disk."""
+    return "".join(p.read_text() for p in sorted(spool.rglob("*.jsonl")))
 
 
 def _jwt_mode_backend(rel: RelStack) -> None:

@@ -31,6 +31,8 @@ def test_all_exports_exist_and_are_public() -> None:
         "tool_specs",
         "event_specs",
         "tool_modes",
+        "analysis",
+        "version",
     }
     assert public - modules - exported == set()
 

@@ -1,4 +1,5 @@
-"""A small app backend for http-tool tests: verifies RoleCall's signature and misbehaves on request."""
+"""A small app backend for tests: http tools (RoleCall's signature checked, misbehaving on request) and the
+session webhook (Standard Webhooks checked with the `standardwebhooks` package, as a receiver would)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from worker.signing import SIGNATURE_HEADER, SignatureError, verify
 
@@ -19,6 +22,10 @@ class Received:
     body: Any
     signature_ok: bool
     signature_error: str = ""
+    envelope: Any = None
+    """For the webhook: the whole event (`body` is its `data`, the report)."""
+    raw: bytes = b""
+    """For the webhook: the body as received."""
 
 
 @dataclass
@@ -28,9 +35,16 @@ class AppServer:
     port: int = 0
     released: bool = False
     """Whether `/gated` and `/gated_fail` answer now (a slow backend the test lets go of)."""
+    hook_script: list[str] = field(default_factory=list)
+    """How to answer the next webhook requests, one entry each: `500`, `410`, `hang` (answer after
+    `hang_s`, too late), `ok`; when empty, `ok`."""
+    hook_attempts: list[Received] = field(default_factory=list)
+    """Every webhook request, however it was answered (`received` holds the accepted ones)."""
+    hang_s: float = 5.0
     _runner: web.AppRunner | None = None
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Listen on loopback (`port`: 0 picks one; a stopped server restarts on its old one)."""
         app = web.Application()
         app.router.add_post("/lookup", self.lookup)
         app.router.add_post(
@@ -43,10 +57,10 @@ class AppServer:
         app.router.add_post("/gated", self.gated)
         app.router.add_post("/gated_fail", self.gated)
         app.router.add_post("/progress", self.progress)
-        app.router.add_post("/hook", self.lookup)
+        app.router.add_post("/hook", self.hook)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = self._runner.addresses[0][1]
 
@@ -86,6 +100,28 @@ class AppServer:
         args = json.loads(body)
         self.received.append(Received(request.path, dict(request.headers), args, True))
         return web.json_response({"found": True, "query": args.get("query"), "recipes": ["pasta al limone"]})
+
+    async def hook(self, request: web.Request) -> web.StreamResponse:
+        """The session webhook: a Standard Webhooks receiver with a raw secret (`Webhook(bytes)`)."""
+        body = await request.read()
+        try:
+            envelope = Webhook(self.secret.encode()).verify(body, dict(request.headers))
+            ok, err = True, ""
+        except WebhookVerificationError as exc:
+            envelope, ok, err = json.loads(body or b"null"), False, str(exc)
+        data = envelope.get("data") if isinstance(envelope, dict) else None
+        seen = Received(request.path, dict(request.headers), data, ok, err, envelope, body)
+        self.hook_attempts.append(seen)
+        how = self.hook_script.pop(0) if self.hook_script else "ok"
+        if how == "hang":
+            await asyncio.sleep(self.hang_s)
+            return web.json_response({"late": True})
+        if how != "ok":
+            return web.json_response({"error": how}, status=int(how))
+        if not ok:
+            return web.json_response({"error": err}, status=401)
+        self.received.append(seen)
+        return web.json_response({"ok": True})
 
     async def slow(self, request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(5)

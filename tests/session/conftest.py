@@ -24,6 +24,7 @@ from tests.support.simulator_thread import SimulatorThread
 from tests.support.ui_participant import UIParticipant
 from tests.support.worker_process import WorkerProcess
 from worker.simulator import SimulatorConfig
+from worker.simulator.scenario import Scenario
 
 HTTP_SECRET = "test-http-signing-secret"
 CHAT_MAX_CHARS = 40_000
@@ -127,13 +128,15 @@ def make_stack(
     tmp_path_factory: pytest.TempPathFactory,
     *,
     mode: str = "dev",
+    scenario: Scenario | None = None,
     **worker_env: str,
 ) -> Iterator[Stack]:
-    """The simulator, the app backend and a worker (`dev` or `start`, with these extra settings)."""
+    """The simulator (playing `scenario`, if any), the app backend and a worker (`dev` or `start`, with
+    these extra settings)."""
     tmp = tmp_path_factory.mktemp("stack")
     roles_dir = tmp / "roles"
     shutil.copytree(ROOT / "roles", roles_dir)
-    simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone")).start()
+    simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone", scenario=scenario)).start()
     app = AppServer(HTTP_SECRET)
     simulator.call(app.start())  # the app backend shares the simulator thread's event loop
     (roles_dir / "bench.yaml").write_text(bench_role(app.port))
@@ -154,6 +157,7 @@ def make_stack(
         "ROLECALL_HTTP_PRIVATE_HOSTS": "127.0.0.1",  # the bench role's http tools post to the app on loopback
         "ROLECALL_WEBHOOK_URL": f"http://127.0.0.1:{app.port}/hook",
         "ROLECALL_WEBHOOK_SECRET": HTTP_SECRET,
+        "ROLECALL_SPOOL_DIR": str(tmp / "spool"),
         **worker_env,
     }
     worker = WorkerProcess(env, tmp / "worker.log", mode=mode).start()

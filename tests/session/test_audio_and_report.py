@@ -76,6 +76,8 @@ async def test_session_report_is_posted_signed_to_the_webhook_with_transcript_an
     body = await ui.wait_for(report, timeout=15, what="the webhook")
     hook = next(r for r in stack.app.received if r.path == "/hook" and r.body is body)
     assert hook.signature_ok, hook.signature_error
+    assert hook.envelope["type"] == "session.ended" and hook.headers["webhook-id"] == hook.envelope["id"]
+    assert body["complete"] is True and [v["role"] for v in body["role_versions"]] == ["bench"]
     assert body["roles"] == ["bench"]
     assert body["end_reason"] == "end_session"
     calls = [(c["name"], c["outcome"]) for c in body["tool_calls"]]

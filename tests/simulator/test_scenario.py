@@ -147,3 +147,21 @@ def test_commands_win_and_unknown_tools_get_an_error_reply() -> None:
     assert disabled.calls == () and disabled.say is not None
     # a scenario call to a missing tool is refused the same way
     assert p.for_user("f", "timer", []).calls == ()
+
+
+def test_out_of_band_replies_are_matched_on_the_responses_metadata() -> None:
+    scenario = Scenario.from_yaml(
+        "out_of_band:\n"
+        "  - metadata: {rolecall: analysis, role: cook}\n"
+        "    json: {summary: Pasta., data: {servings: 2}}\n"
+        "  - metadata: {rolecall: analysis}\n"
+        "    say: not JSON at all\n"
+    )
+    planner = Planner(scenario)
+    assert planner.out_of_band({"rolecall": "analysis", "role": "cook", "x": "y"}) == Reply(
+        '{"summary":"Pasta.","data":{"servings":2}}'
+    )
+    assert planner.out_of_band({"rolecall": "analysis", "role": "other"}) == Reply("not JSON at all")
+    assert planner.out_of_band(None) is None and Planner(None).out_of_band({"rolecall": "analysis"}) is None
+    error = error_of("out_of_band:\n  - metadata: {a: b}\n    say: x\n    json: 1\n")
+    assert "exactly one of `say` or `json`" in str(error) and error.line == 2

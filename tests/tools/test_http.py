@@ -11,8 +11,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from worker.signing import SIGNATURE_HEADER, verify
-from worker.tools.http import CallContext, HttpTarget, HttpToolError, post_json
+from worker.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, SignatureError, verify, verify_request
+from worker.tools.http import CallContext, HttpTarget, HttpToolError, idempotency_key, post_json
+from worker.web.openapi import spec
 
 pytestmark = pytest.mark.integration  # a real local HTTP server on loopback
 
@@ -52,7 +53,47 @@ async def test_headers_reference_environment_variables_and_the_body_is_signed(
     async with aiohttp.ClientSession() as http:
         assert json.loads(await post_json(http, target, {"a": 1}, CTX)) == {"ok": True}
     assert seen[0].headers["Authorization"] == "Bearer t0k"
-    verify("s3cret", bodies[0], seen[0].headers[SIGNATURE_HEADER])
+    verify("s3cret", bodies[0], seen[0].headers[SIGNATURE_HEADER])  # v1, for backends written before v2
+
+
+async def test_each_call_carries_its_idempotency_key_and_a_signature_over_method_path_key_and_body(
+    server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review M5: a captured call cannot go to another path or with another key, and a backend can
+    tell a retry of a call (same key) from a new call."""
+    base, seen, bodies = server
+    monkeypatch.setenv("SIGNING", "s3cret")
+    target = HttpTarget("t", f"{base}/echo?tenant=a%20b", secret_env="SIGNING")
+    key = idempotency_key("r1:job", "call_abc")
+    async with aiohttp.ClientSession() as http:
+        await post_json(http, target, {"a": 1}, CTX, idempotency_key=key)
+        await post_json(http, target, {"a": 1}, CTX, idempotency_key=key)  # the same call again
+        await post_json(http, target, {"a": 1}, CTX)  # a call without an id: a key of its own
+    keys = [r.headers[IDEMPOTENCY_HEADER] for r in seen]
+    assert keys[0] == keys[1] == key and keys[2] != key and keys[2].startswith("rc_")
+    assert key == idempotency_key("r1:job", "call_abc") != idempotency_key("r2:job", "call_abc")
+    for request, body in zip(seen, bodies, strict=True):
+        header, path = request.headers[SIGNATURE_HEADER], request.raw_path
+        verify_request(
+            "s3cret",
+            header,
+            method="POST",
+            path=path,
+            idempotency_key=request.headers[IDEMPOTENCY_HEADER],
+            body=body,
+        )
+    described = {p["name"] for p in spec()["webhooks"]["httpToolCall"]["post"]["parameters"]}
+    sent = {h for h in seen[0].headers if h.startswith("X-RoleCall-") or h == IDEMPOTENCY_HEADER}
+    assert sent - {SIGNATURE_HEADER} == described  # the OpenAPI document's webhooks say what is sent
+    request, body = seen[0], bodies[0]
+    header = request.headers[SIGNATURE_HEADER]
+    for wrong in (
+        {"method": "PUT", "path": request.raw_path, "idempotency_key": key},
+        {"method": "POST", "path": "/other", "idempotency_key": key},
+        {"method": "POST", "path": request.raw_path, "idempotency_key": "rc_other"},
+    ):
+        with pytest.raises(SignatureError, match="does not match the request"):
+            verify_request("s3cret", header, body=body, **wrong)
 
 
 async def test_a_missing_header_variable_fails_before_anything_is_sent(

@@ -11,11 +11,27 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.support.livekit_server import LiveKitServer, free_port
 from worker.settings import Settings
+from worker.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign_request
 from worker.web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ROOT / "roles"
 TOOL_SECRET = "web-test-tool-secret-0123456789abcdef"
+
+
+def tool_signature(
+    secret: str,
+    body: bytes,
+    *,
+    path: str = "/api/recipes/search",
+    key: str = "rc_test-call",
+    timestamp: int | None = None,
+) -> dict[str, str]:
+    """The headers a worker's http tool signs a recipe search with (signature v2 and its key)."""
+    signature = sign_request(
+        secret, method="POST", path=path, idempotency_key=key, body=body, timestamp=timestamp
+    )
+    return {SIGNATURE_HEADER: signature, IDEMPOTENCY_HEADER: key}
 
 
 def make_settings(server: LiveKitServer | None = None, **overrides: Any) -> Settings:

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.web.conftest import TOOL_SECRET, assert_matches_openapi, make_settings, open_client
+from tests.web.conftest import TOOL_SECRET, assert_matches_openapi, make_settings, open_client, tool_signature
 from tests.web.raw_http import RawResponse, chunked, exchange, request_head
-from worker.signing import SIGNATURE_HEADER, sign
 from worker.web import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.integration
@@ -65,7 +64,7 @@ async def test_a_signed_recipe_search_in_two_segments_is_accepted(recipes_client
     head = request_head(
         "POST",
         "/api/recipes/search",
-        {**JSON_TYPE, "Content-Length": str(len(body)), SIGNATURE_HEADER: sign(TOOL_SECRET, body)},
+        {**JSON_TYPE, "Content-Length": str(len(body)), **tool_signature(TOOL_SECRET, body)},
     )
     resp = await send(recipes_client, [head + body[:700], body[700:]])
     assert resp.status == 200, resp.body  # was 401: the signature was checked against half the body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -133,3 +134,32 @@ def test_session_start_describes_its_auth_modes_and_refusals() -> None:
     )
     identity = doc["components"]["schemas"]["SessionRequest"]["properties"]["identity"]
     assert "api-key" in identity["description"]
+
+
+def test_the_webhooks_section_describes_the_session_event_and_validates_a_real_one() -> None:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    from worker.outbox.envelope import SessionEnded
+    from worker.report import SessionRecord
+
+    doc = spec()
+    assert set(doc["webhooks"]) == {"sessionEnded", "httpToolCall"}
+    event_op = doc["webhooks"]["sessionEnded"]["post"]
+    headers = {p["name"] for p in event_op["parameters"] if p["in"] == "header"}
+    assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert {"200", "410"} <= set(event_op["responses"])
+    record = SessionRecord(session_id="r:j", room="r", participant="u", role="cook", model="gpt-realtime")
+    record.add_line("user", "hello")
+    event = SessionEnded(id="evt_1", created_at="2026-12-01T10:00:00.000Z", data=record.finish("crashed", {}))
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:doc", Resource.from_contents(doc, default_specification=DRAFT202012)
+    )
+    ref = event_op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    validator = Draft202012Validator({"$ref": "urn:doc" + ref}, registry=registry)
+    body = json.loads(event.body())
+    assert list(validator.iter_errors(body)) == []
+    assert list(validator.iter_errors({**body, "type": "session.started"}))  # a closed set of types
+    data = doc["components"]["schemas"]["SessionReport"]["properties"]
+    assert {"complete", "role_versions", "analysis", "transcript", "end_reason"} <= set(data)

@@ -11,8 +11,14 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.web.conftest import TOOL_SECRET, assert_matches_openapi, make_settings, open_client
-from worker.signing import SIGNATURE_HEADER, sign
+from tests.web.conftest import (
+    TOOL_SECRET,
+    assert_matches_openapi,
+    make_settings,
+    open_client,
+    tool_signature,
+)
+from worker.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 from worker.tools.http import CallContext, HttpTarget, post_json
 from worker.web.recipes import RecipeBook
 
@@ -31,7 +37,7 @@ async def client() -> AsyncIterator[Client]:
 
 async def signed_post(client: Client, payload: object, *, secret: str = TOOL_SECRET, **kw: Any) -> Any:
     body = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body, **kw)}
+    headers = {"Content-Type": "application/json", **tool_signature(secret, body, **kw)}
     return await client.post(PATH, data=body, headers=headers)
 
 
@@ -71,9 +77,15 @@ async def test_bad_signatures_are_401(client: Client) -> None:
     cases = [
         json_type,
         {**json_type, SIGNATURE_HEADER: "garbage"},
-        {**json_type, SIGNATURE_HEADER: sign("the-wrong-secret", body)},
-        {**json_type, SIGNATURE_HEADER: sign(TOOL_SECRET, body, timestamp=int(time.time()) - 3600)},
-        {**json_type, SIGNATURE_HEADER: sign(TOOL_SECRET, b'{"query": "other"}')},  # body swapped
+        {**json_type, **tool_signature("the-wrong-secret", body)},
+        {**json_type, **tool_signature(TOOL_SECRET, body, timestamp=int(time.time()) - 3600)},
+        {**json_type, **tool_signature(TOOL_SECRET, b'{"query": "other"}')},  # body swapped
+        # Review M5: a body-only (v1) signature, or one made for another path or another call's key,
+        # no longer passes (a captured request cannot be sent elsewhere or with a new key).
+        {**json_type, SIGNATURE_HEADER: sign(TOOL_SECRET, body), IDEMPOTENCY_HEADER: "rc_x"},
+        {**json_type, **tool_signature(TOOL_SECRET, body, path="/api/other")},
+        {**json_type, **tool_signature(TOOL_SECRET, body), IDEMPOTENCY_HEADER: "rc_another-call"},
+        {**json_type, SIGNATURE_HEADER: tool_signature(TOOL_SECRET, body)[SIGNATURE_HEADER]},  # no key
     ]
     for headers in cases:
         resp = await client.post(PATH, data=body, headers=headers)
@@ -92,7 +104,7 @@ async def test_signed_but_invalid_bodies_are_rejected(client: Client) -> None:
     resp = await client.post(
         PATH,
         data=body,
-        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(TOOL_SECRET, body)},
+        headers={"Content-Type": "application/json", **tool_signature(TOOL_SECRET, body)},
     )
     assert resp.status == 400 and (await resp.json())["error"]["code"] == "malformed_json"
     big = b" " * 20_000

@@ -12,12 +12,20 @@ from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import TOOL_SECRET, assert_matches_openapi, make_settings, open_client
 from tests.web.raw_http import exchange, request_head
-from worker.signing import SIGNATURE_HEADER, sign
+from worker.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign_request
 
 pytestmark = pytest.mark.integration
 
 Client = TestClient[Any, Any]
 BODY = json.dumps({"query": "pasta"}).encode()
+KEY = "rc_call-1"
+
+
+def _v2(secret: str, now: int) -> str:
+    signed = sign_request(
+        secret, method="POST", path="/api/recipes/search", idempotency_key=KEY, body=BODY, timestamp=now
+    )
+    return signed.split("v2=", 1)[1]
 
 
 @pytest.fixture
@@ -31,23 +39,28 @@ def _with(header: str) -> bytes:
     head = request_head(
         "POST",
         "/api/recipes/search",
-        {"Content-Type": "application/json", "Content-Length": str(len(BODY)), SIGNATURE_HEADER: header},
+        {
+            "Content-Type": "application/json",
+            "Content-Length": str(len(BODY)),
+            SIGNATURE_HEADER: header,
+            IDEMPOTENCY_HEADER: KEY,
+        },
     )
     return head + BODY
 
 
 @pytest.mark.parametrize(
     "case",
-    ["non-ASCII v1", "4,000-digit t", "two t", "uppercase v1", "only commas"],
+    ["non-ASCII v2", "4,000-digit t", "two t", "uppercase v2", "only commas"],
 )
 async def test_odd_signature_headers_are_401(client: Client, case: str) -> None:
     now = int(time.time())
-    digest = sign(TOOL_SECRET, BODY, timestamp=now).split("v1=", 1)[1]
+    digest = _v2(TOOL_SECRET, now)
     header = {
-        "non-ASCII v1": f"t={now},v1=é{digest[1:]}",  # was a 500 (TypeError in compare_digest)
-        "4,000-digit t": f"t={'9' * 4000},v1={digest}",  # was a 500 (OverflowError)
-        "two t": f"t={now},t={now + 1},v1={digest}",
-        "uppercase v1": f"t={now},v1={digest.upper()}",
+        "non-ASCII v2": f"t={now},v2=é{digest[1:]}",  # was a 500 (TypeError in compare_digest)
+        "4,000-digit t": f"t={'9' * 4000},v2={digest}",  # was a 500 (OverflowError)
+        "two t": f"t={now},t={now + 1},v2={digest}",
+        "uppercase v2": f"t={now},v2={digest.upper()}",
         "only commas": ",,,",
     }[case]
     assert client.server.host is not None and client.server.port is not None
@@ -58,10 +71,9 @@ async def test_odd_signature_headers_are_401(client: Client, case: str) -> None:
     assert_matches_openapi("/api/recipes/search", "post", 401, data)
 
 
-async def test_a_header_with_a_rotated_and_a_current_v1_is_accepted(client: Client) -> None:
+async def test_a_header_with_a_rotated_and_a_current_v2_is_accepted(client: Client) -> None:
     now = int(time.time())
-    old = sign("the-previous-secret", BODY, timestamp=now).split("v1=", 1)[1]
-    current = sign(TOOL_SECRET, BODY, timestamp=now).split("v1=", 1)[1]
+    old, current = _v2("the-previous-secret", now), _v2(TOOL_SECRET, now)
     assert client.server.host is not None and client.server.port is not None
-    resp = await exchange(client.server.host, client.server.port, [_with(f"t={now},v1={old},v1={current}")])
+    resp = await exchange(client.server.host, client.server.port, [_with(f"t={now},v2={old},v2={current}")])
     assert resp.status == 200, resp.body

@@ -17,6 +17,7 @@ from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
 from worker.roles.model_checks import model_problems, read_model_block
 from worker.roles.models import FragmentFile, HandoffTool, PromptFile, Role, RoleFile
 from worker.roles.policy import RolePolicy
+from worker.roles.version import role_version
 from worker.yamlfile import (
     Document,
     Path,
@@ -74,6 +75,8 @@ class RoleLoader:
         self.roles_dir = os.path.abspath(roles_dir)
         self.policy = policy if policy is not None else RolePolicy()
         self._fragments: dict[str, _Fragment] = {}
+        self._contents: dict[str, str] = {}
+        """The text of every file read, by path: what the role's version hashes."""
 
     # -------------------------------------------------------------------------------------- listing
 
@@ -160,6 +163,7 @@ class RoleLoader:
             description=role_file.description,
             model=role_file.model,
             limits=role_file.limits,
+            analysis=role_file.analysis,
             variables=dict(role_file.variables),
             instructions="\n\n".join(t.text.strip("\n") for t in texts),
             greeting=role_file.greeting,
@@ -167,13 +171,14 @@ class RoleLoader:
             events=tuple(role_file.events),
             source=display,
             files=tuple(dict.fromkeys(display_path(d) for d in deps if os.path.isfile(d))),
+            version=role_version(self.roles_dir, [d for d in deps if os.path.isfile(d)], self._contents),
         )
         return LoadResult(display, role, [], tuple(dict.fromkeys(deps)))
 
     # -------------------------------------------------------------------------------------- pieces
 
     def _parse(self, path: str, display: str, *, what: str) -> Document:
-        doc = parse(read_text(path, display), display, error=RoleSyntaxError)
+        doc = parse(self._read(path, display), display, error=RoleSyntaxError)
         if doc.data is None:
             expected = (
                 "name, title, description and instructions" if what == "role" else "instructions or tools"
@@ -191,6 +196,11 @@ class RoleLoader:
             )
         return doc
 
+    def _read(self, path: str, display: str) -> str:
+        text = read_text(path, display)
+        self._contents[path] = text
+        return text
+
     def _validate(self, model: type[_M], doc: Document, errors: list[RoleError]) -> _M | None:
         try:  # the policy's checks run inside the models' validators, located like any other error
             return model.model_validate(doc.data, context={"policy": self.policy})
@@ -205,14 +215,18 @@ class RoleLoader:
     @staticmethod
     def _parameter_errors(doc: Document, section: str = "tools", key: str = "parameters") -> list[RoleError]:
         errors: list[RoleError] = []
-        tools = doc.data.get(section) if isinstance(doc.data, dict) else None
-        if not isinstance(tools, list):
-            return errors
-        for index, tool in enumerate(tools):
-            if not isinstance(tool, dict) or key not in tool:
-                continue
-            base: Path = (section, index, key)
-            for problem in parameters.check(tool[key]):
+        data = doc.data if isinstance(doc.data, dict) else {}
+        schemas: list[tuple[Path, Any]] = []
+        entries = data.get(section)
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(entry, dict) and key in entry:
+                schemas.append(((section, index, key), entry[key]))
+        analysis = data.get("analysis") if section == "tools" else None
+        wanted = analysis.get("data") if isinstance(analysis, dict) else None
+        if isinstance(wanted, dict) and "schema" in wanted:  # the analysis' data: the same rules
+            schemas.append((("analysis", "data", "schema"), wanted["schema"]))
+        for base, schema in schemas:
+            for problem in parameters.check(schema):
                 path = (*base, *problem.path)
                 hint = problem.hint
                 node = doc.node(path)
@@ -276,7 +290,7 @@ class RoleLoader:
             )
             return None
         try:
-            text = read_text(full, prompt_display)
+            text = self._read(full, prompt_display)
         except RoleError as exc:
             errors.append(exc)
             return None

@@ -17,6 +17,7 @@ from pydantic import model_validator as _model_validator
 
 from worker.roles import regex, template
 from worker.roles._base import ENV_NAME, ROLE_NAME, TOOL_NAME, VARIABLE_NAME, FileModel, RoleName
+from worker.roles.analysis import Analysis
 from worker.roles.event_specs import EVENT_NAME, RateLimit, Respond, UiEvent
 from worker.roles.model_settings import (
     VOICES,
@@ -50,6 +51,7 @@ __all__ = [
     "TOOL_NAME",
     "VARIABLE_NAME",
     "VOICES",
+    "Analysis",
     "BuiltinTool",
     "FragmentFile",
     "FrontendTool",
@@ -210,6 +212,8 @@ class RoleFile(FileModel):
     """OpenAI Realtime settings."""
     limits: Limits = Field(default_factory=Limits)
     """Session limits."""
+    analysis: Analysis | None = None
+    """Post-call analysis for the report: a summary, structured data, success criteria."""
     variables: dict[Annotated[str, Field(pattern=VARIABLE_NAME)], Variable] = Field(default_factory=dict)
     """Template variables, filled from dispatch metadata vars."""
     include: list[Annotated[str, Field(pattern=ROLE_NAME)]] = Field(default_factory=list)
@@ -247,6 +251,7 @@ class Role(BaseModel):
     description: str
     model: ModelSettings
     limits: Limits
+    analysis: Analysis | None = None
     variables: dict[str, Variable]
     instructions: str
     """The full instruction template (role, then fragments), not yet rendered."""
@@ -258,6 +263,8 @@ class Role(BaseModel):
     """The role file."""
     files: tuple[str, ...]
     """Every file the role was built from (role file, prompt files, fragments)."""
+    version: str = ""
+    """Content hash of those files (`worker.roles.version`): which prompt produced a call."""
 
     def tool(self, name: str) -> FrontendTool | HttpTool | HandoffTool | BuiltinTool:
         """The tool called `name` (KeyError if none)."""

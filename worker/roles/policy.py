@@ -34,7 +34,15 @@ DEFAULT_PRIVATE_HOSTS = frozenset({"localhost"})
 """The host of `ROLECALL_APP_URL`'s default (`http://localhost:8080`)."""
 
 WORKER_HEADERS = frozenset(
-    {"host", "content-length", "content-type", "transfer-encoding", "connection", "user-agent"}
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "transfer-encoding",
+        "connection",
+        "user-agent",
+        "idempotency-key",
+    }
 )
 """Headers the worker sets on every http tool call, which a role may not set."""
 WORKER_HEADER_PREFIX = "x-rolecall-"

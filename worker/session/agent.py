@@ -72,7 +72,7 @@ class RoleAgent(Agent):
     async def on_enter(self) -> None:
         ctx = self.ctx
         if ctx.record.role != self.role.name:
-            ctx.record.role_changed(self.role.name)
+            ctx.record.role_changed(self.role.name, self.role.version)
         await ctx.page.announce_role(self.role.name, self.role.title)
         logger.info("role %s active", self.role.name, extra=ctx.log_extra)
         if self._greet:
@@ -94,6 +94,8 @@ class RoleAgent(Agent):
         On GPT-Live only the backend can change: a new voice, model or voice prompt waits for the next
         session (and is logged)."""
         rendered = role.render(self.ctx.variables)
+        if role.version != self.role.version:
+            self.ctx.record.role_reloaded(role.name, role.version)
         waiting = fixed_changes(self.role, role)
         if waiting:  # the running session keeps them; the rest of the edit applies now
             role = role.model_copy(update={"model": _keep_voice(self.role, role)})
@@ -137,7 +139,7 @@ class RoleAgent(Agent):
         else:
             await self.update_instructions(self._compose_instructions())
         await self.refresh_tools()
-        self.ctx.record.role_changed(self.role.name)
+        self.ctx.record.role_changed(self.role.name, self.role.version)
         await self.ctx.page.announce_role(self.role.name, self.role.title)
         logger.info("handed over from %s to %s", previous, self.role.name, extra=self.ctx.log_extra)
         return handoff.arrival

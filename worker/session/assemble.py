@@ -104,6 +104,7 @@ def build_session(
             role=role.name,
             model=role.model.name,
             backend_model=role.model.backend.model if role.model.live else None,
+            role_version=role.version,
         ),
         lifecycle=lifecycle,
         page=Page(room.local_participant if room is not None else None, participant),
@@ -173,4 +174,4 @@ def record_conversation(
                         text_in=u.input_tokens, text_in_cached=u.input_cached_tokens, text_out=u.output_tokens
                     )
                 )
-        ctx.record.usage = total
+        ctx.record.set_usage(total)

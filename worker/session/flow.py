@@ -7,7 +7,9 @@
 4. User: wait for them, ask their page which frontend tools it implements, offer only those, greet.
 5. Run: until the lifecycle ends the session (`worker.session.lifecycle`: `end_session`, a limit, the user
    gone for the grace period, the model lost, the worker shutting down).
-6. Report: when the job shuts down, whatever ended it: the log, and the webhook when configured.
+6. Report: when the job shuts down, whatever ended it: the role's post-call analysis, the log, and the
+   session's spool file, from which the worker's main process delivers it (`worker.session.reporting`;
+   the session checkpoints into that file from step 3 on, so a job process that dies is reported too).
 
 Why the report is step 6 and runs from the job's shutdown rather than after an `await` at the end of
 `entrypoint`: livekit-agents runs shutdown callbacks on every end of a job, including the worker's drain
@@ -23,7 +25,6 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from livekit.agents import AgentSession, JobContext, room_io
 from livekit.agents.voice.events import CloseEvent, ErrorEvent
 
@@ -31,12 +32,12 @@ from worker.continuity import TranscriptSaver, summary_from_metadata
 from worker.dispatch import DispatchError, DispatchRequest
 from worker.protocol import AgentErrorCode
 from worker.realtime import build_model, input_frame_ms
-from worker.report import log_report, post_report
 from worker.roles import InvalidRoleError, RenderedRole, Role, RoleError, RoleRegistry
 from worker.session.assemble import build_session
 from worker.session.context import SessionContext
 from worker.session.observe import SessionObserver
 from worker.session.pre_connect import PreConnectAudio
+from worker.session.reporting import open_spool, report
 from worker.session.room import (
     connect,
     discover_tools,
@@ -45,7 +46,7 @@ from worker.session.room import (
     serve_the_room,
     wait_for_user,
 )
-from worker.session.running import enforce_limits, live_reload, price_table
+from worker.session.running import enforce_limits, live_reload
 from worker.settings import Settings
 from worker.tools.egress import EgressPolicy, client_session
 from worker.tools.handoff import quoted_note
@@ -119,10 +120,11 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
         log_extra=log_extra,
     )
     session, agent, ctx = built.session, built.agent, built.ctx
+    spool = open_spool(ctx, role)  # from here on, every line is on disk as it comes
     saver = TranscriptSaver(job.api, job.room.name, ctx.record, job.room.metadata)
     session.on("conversation_item_added", lambda _: saver.changed())
     job.add_shutdown_callback(saver.aclose)
-    job.add_shutdown_callback(lambda reason: report(ctx, settings, reason, observer))  # step 6
+    job.add_shutdown_callback(lambda reason: report(ctx, settings, reason, spool, observer))  # step 6
     watch_for_the_end(job, session, ctx, observer)
     if pre_connect is not None:
         pre_connect.step_aside()  # livekit-agents registers its handler as the session starts
@@ -279,16 +281,3 @@ def watch_for_the_end(
             job.shutdown("model_error")
 
         ctx.lifecycle.spawn(stop(), name="rolecall.model_lost")
-
-
-async def report(ctx: SessionContext, settings: Settings, job_reason: str, observer: SessionObserver) -> None:
-    """Step 6: the session report, to the log and (when configured) the app backend's webhook."""
-    await ctx.lifecycle.close()
-    prices = price_table(settings.prices_file, ctx.log_extra)
-    reason = ctx.lifecycle.final_reason(job_reason)
-    session_report = ctx.record.finish(reason, prices)
-    log_report(session_report)
-    observer.ended(reason)
-    if settings.webhook_url:
-        async with aiohttp.ClientSession() as http:
-            await post_report(http, settings.webhook_url, settings.webhook_secret, session_report)

@@ -177,6 +177,12 @@ class Planner:
         self._pending_steps.extendleft(reversed(rest))
         return Reply(reply.say, reply.calls[:1])
 
+    def out_of_band(self, metadata: object) -> Reply | None:
+        """The scenario's reply to an out-of-band response with this `metadata`, if it scripts one."""
+        scripted = self.scenario.out_of_band if self.scenario else ()
+        found = next((o for o in scripted if o.matches(metadata)), None)
+        return Reply(found.text) if found is not None else None
+
     def _match(self, text: str) -> Turn | None:
         if self.scenario is None:
             return None

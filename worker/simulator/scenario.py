@@ -12,6 +12,9 @@
           - say: "The recipe is on screen."
       - event: "ingredient_checked"          # answers a UI event from the page (regex on its name);
         say: "Got it, the {ingredient} is ready."   # {field}: a field of the event's payload
+    out_of_band:                             # responses with conversation: "none", matched by metadata
+      - metadata: {rolecall: analysis}       #   every key given must be in the response's metadata
+        json: {summary: "The user chose pasta."}   # the reply's text: this as JSON (or `say: TEXT`)
 
 Read as safely as role files (`worker.yamlfile`: duplicate keys, tags and YAML 1.1 surprises refused)
 and validated by pydantic models that forbid unknown keys; every error names the file, the line, the
@@ -20,6 +23,7 @@ column and the field (`ScenarioError`).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -99,12 +103,43 @@ class Turn(Step):
         return self.event is not None and re.fullmatch(self.event, name) is not None
 
 
+class OutOfBand(_Model):
+    """The reply to an out-of-band response (`conversation: "none"`) whose metadata matches."""
+
+    metadata: dict[str, str] = Field(default_factory=dict)
+    """Keys and values the response's `metadata` must have (others may be there too)."""
+    say: str | None = None
+    """The reply's text."""
+    json_: Any = Field(None, alias="json")
+    """Or: the reply's text is this value as JSON (written as YAML here)."""
+
+    @model_validator(mode="after")
+    def _one_reply(self) -> OutOfBand:
+        if (self.say is None) == (self.json_ is None):
+            raise ValueError("an out_of_band reply needs exactly one of `say` or `json`")
+        return self
+
+    def matches(self, metadata: object) -> bool:
+        """Whether a response with this `metadata` gets this reply."""
+        given = metadata if isinstance(metadata, dict) else {}
+        return all(given.get(k) == v for k, v in self.metadata.items())
+
+    @property
+    def text(self) -> str:
+        """The reply's text."""
+        if self.say is not None:
+            return self.say
+        return json.dumps(self.json_, separators=(",", ":"), ensure_ascii=False)
+
+
 class Scenario(_Model):
     """A scripted conversation for the simulator."""
 
     greeting: str | None = None
     fallback: str | None = None
     turns: tuple[Turn, ...] = ()
+    out_of_band: tuple[OutOfBand, ...] = ()
+    """Replies to out-of-band responses, the first whose metadata matches (e.g. RoleCall's analysis)."""
 
     @classmethod
     def load(cls, path: str | Path) -> Scenario:

@@ -360,6 +360,10 @@ class Session:
         return voice if isinstance(voice, str) else "marin"
 
     def _plan(self, params: JsonDict) -> Reply:
+        if params.get("conversation", "auto") == "none":
+            scripted = self.planner.out_of_band(params.get("metadata"))
+            if scripted is not None:
+                return scripted
         per_response = params.get("tools")
         tools_cfg: list[Any] = (
             per_response if isinstance(per_response, list) else self.session.get("tools") or []

@@ -1,8 +1,10 @@
 """`http` tools: POST the validated arguments to a URL fixed in the role file.
 
 This is the control plane over plain HTTP: the app backend owns the business logic, serverless or
-not. The URL never comes from model output. Requests are signed (see `worker.signing`), time out,
-never follow redirects, and read the whole answer up to `max_response_bytes` (worker.bodies); the
+not. The URL never comes from model output. Each call carries an `Idempotency-Key`, the same for every
+request of that call (derived from the session and the model's call id), so a backend can tell a retry
+from a new call. Requests are signed over the method, path, key and body (see `worker.signing`), time
+out, never follow redirects, and read the whole answer up to `max_response_bytes` (worker.bodies); the
 model gets it as compact JSON text. A backend that takes seconds may stream progress lines before its
 result (`application/x-ndjson`, `worker.tools.ndjson`). Anything else becomes an HttpToolError whose
 text the model can speak about.
@@ -10,20 +12,23 @@ text the model can speak about.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from yarl import URL
 
 from worker.bodies import BodyTooLarge, read_capped
 from worker.roles.policy import RolePolicy, is_worker_header, reserved_env, reserved_env_message
-from worker.signing import SIGNATURE_HEADER, sign
+from worker.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign_request
 from worker.tools import ndjson, progress
 from worker.tools.egress import EgressPolicy, refusal
 from worker.tools.guard import Runner, ToolFailure
@@ -91,10 +96,19 @@ def runner(spec: HttpTool, role: Role, ctx: SessionContext) -> Runner:
         room=ctx.room_name, session_id=ctx.session_id, participant=ctx.participant, role=role.name
     )
 
-    async def run(args: dict[str, Any], _: RunContext[Any]) -> str:
-        return await post_json(ctx.http, target, args, caller, on_progress=progress.report)
+    async def run(args: dict[str, Any], context: RunContext[Any]) -> str:
+        call_id = getattr(getattr(context, "function_call", None), "call_id", None)
+        key = idempotency_key(ctx.session_id, call_id) if call_id else None
+        return await post_json(
+            ctx.http, target, args, caller, idempotency_key=key, on_progress=progress.report
+        )
 
     return run
+
+
+def idempotency_key(session_id: str, call_id: str) -> str:
+    """The `Idempotency-Key` of one tool call: stable for the call, unique across sessions."""
+    return "rc_" + hashlib.sha256(f"{session_id}\n{call_id}".encode()).hexdigest()[:32]
 
 
 async def post_json(
@@ -103,10 +117,13 @@ async def post_json(
     arguments: dict[str, Any],
     ctx: CallContext,
     *,
+    idempotency_key: str | None = None,
     on_progress: Callable[[str], Awaitable[None]] | None = None,
 ) -> str:
-    """POST `arguments`; return the response's JSON text or raise HttpToolError. Progress lines of an
-    NDJSON answer go to `on_progress` (dropped without one)."""
+    """POST `arguments`; return the response's JSON text or raise HttpToolError.
+
+    `idempotency_key`: the call's (a random one when the call has no id). Progress lines of an NDJSON
+    answer go to `on_progress` (dropped without one)."""
     host = urlsplit(target.url).hostname or ""
     if target.allowed_hosts is not None and host not in target.allowed_hosts:
         raise HttpToolError(f"host {host!r} is not in the allowed hosts for {target.tool_name}")
@@ -126,6 +143,7 @@ async def post_json(
         "X-RoleCall-Session": ctx.session_id,
         "X-RoleCall-Participant": ctx.participant,
         "X-RoleCall-Role": ctx.role,
+        IDEMPOTENCY_HEADER: idempotency_key or f"rc_{uuid.uuid4().hex}",
     }
     headers.update(_expand_env(target.headers, target.env_policy))
     if target.secret_env:
@@ -133,7 +151,13 @@ async def post_json(
         secret = os.environ.get(target.secret_env)
         if not secret:
             raise HttpToolError(f"the signing secret {target.secret_env} is not set on the worker")
-        headers[SIGNATURE_HEADER] = sign(secret, body)
+        headers[SIGNATURE_HEADER] = sign_request(
+            secret,
+            method="POST",
+            path=URL(target.url).raw_path_qs,
+            idempotency_key=headers[IDEMPOTENCY_HEADER],
+            body=body,
+        )
     timeout = aiohttp.ClientTimeout(total=target.timeout_s)
     try:
         async with http.post(

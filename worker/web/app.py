@@ -208,8 +208,15 @@ async def search_recipes(request: web.Request) -> web.Response:
     if not secret:
         raise ApiError(503, "not_configured", "recipe search is off: ROLECALL_TOOL_SECRET is not set")
     raw = await read_body(request)
-    try:
-        signing.verify(secret, raw, request.headers.get(signing.SIGNATURE_HEADER))
+    try:  # v2: the signature covers this method, path and Idempotency-Key, not only the body
+        signing.verify_request(
+            secret,
+            request.headers.get(signing.SIGNATURE_HEADER),
+            method=request.method,
+            path=request.raw_path,
+            idempotency_key=request.headers.get(signing.IDEMPOTENCY_HEADER),
+            body=raw,
+        )
     except signing.SignatureError as exc:
         raise ApiError(401, "bad_signature", str(exc)) from None
     query = parse_body(raw, RecipeSearchRequest)

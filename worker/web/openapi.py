@@ -2,6 +2,9 @@
 
 Only the routing facts (paths, methods, status codes, headers) are written here; every body schema
 comes from `model_json_schema`, so the description cannot drift from what the handlers validate.
+
+`webhooks` describes what the worker sends to the app backend, so that backends can generate types too:
+the `session.ended` event (Standard Webhooks) and an `http` tool's request.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from worker.outbox.envelope import SessionEnded
 from worker.web import models as m
 
 REF = "#/components/schemas/{model}"
@@ -25,6 +29,7 @@ _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (m.Recipe, "serialization"),
     (m.HealthResponse, "serialization"),
     (m.ErrorResponse, "serialization"),
+    (SessionEnded, "serialization"),
 ]
 
 
@@ -183,6 +188,7 @@ def spec(version: str = "0.1.0") -> dict[str, Any]:
     }
     return {
         "openapi": "3.1.0",
+        "webhooks": webhooks(),
         "info": {
             "title": "RoleCall web backend",
             "version": version,
@@ -218,8 +224,92 @@ def spec(version: str = "0.1.0") -> dict[str, Any]:
                     "type": "apiKey",
                     "in": "header",
                     "name": "X-RoleCall-Signature",
-                    "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + '.' + body)>",
+                    "description": _TOOL_SIGNATURE,
                 },
             },
+        },
+    }
+
+
+_TOOL_SIGNATURE = (
+    "t=<unix seconds>,v1=<hex>,v2=<hex>: v2 = HMAC-SHA256(secret, t + '.' + METHOD + '.' + path with query + "
+    "'.' + Idempotency-Key + '.' + body), checked within 300 s of t; v1 (body only) is for older backends"
+)
+
+
+def _header(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def webhooks() -> dict[str, Any]:
+    """What the worker sends the app backend: the session event and the http tools' requests."""
+    return {
+        "sessionEnded": {
+            "post": {
+                "operationId": "sessionEnded",
+                "summary": "One per session, sent to ROLECALL_WEBHOOK_URL by the worker (Standard Webhooks).",
+                "description": "Retried with back-off for up to 3 days (ROLECALL_WEBHOOK_RETRY_S, "
+                "ROLECALL_WEBHOOK_GIVE_UP_S) until a 2xx answer; 410 stops it. Every attempt has the same "
+                "webhook-id and body: deduplicate on it. A session whose process died is reported too, "
+                "from its checkpoints (`end_reason: crashed`, `complete: false`).",
+                "parameters": [
+                    _header("webhook-id", "the event's id (= `id`), the same on every attempt"),
+                    _header("webhook-timestamp", "this attempt's time, unix seconds", {"type": "string"}),
+                    _header(
+                        "webhook-signature",
+                        "space-separated `v1,<base64 HMAC-SHA256(key, id + '.' + timestamp + '.' + body)>`, "
+                        "one per secret (two while rotating)",
+                    ),
+                ],
+                "requestBody": _body(SessionEnded),
+                "responses": {
+                    "200": {"description": "received (any 2xx): not sent again"},
+                    "410": {"description": "gone: not sent again, kept in the spool's dead/ folder"},
+                    "500": {"description": "any other answer, or none in time: sent again later"},
+                },
+            }
+        },
+        "httpToolCall": {
+            "post": {
+                "operationId": "httpToolCall",
+                "summary": "An `http` tool's call, POSTed to the tool's url (ROLECALL_APP_URL + path).",
+                "description": "Sent when the model calls the tool, with arguments already checked against "
+                "the tool's `parameters` schema. Answer 2xx with JSON (the model reads it); anything else "
+                "becomes the tool's error_message. The same call may arrive again (a retry): answer it "
+                "from what you stored for its Idempotency-Key.",
+                "security": [{"toolSignature": []}],
+                "parameters": [
+                    _header("Idempotency-Key", "the same for every request of one tool call"),
+                    _header("X-RoleCall-Tool", "the tool's name"),
+                    _header("X-RoleCall-Session", "the session (`<room>:<job id>`, the report's session_id)"),
+                    _header("X-RoleCall-Room", "the LiveKit room"),
+                    _header("X-RoleCall-Participant", "the user's identity"),
+                    _header("X-RoleCall-Role", "the role that called the tool"),
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "description": "the tool's arguments, valid against its `parameters` schema",
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "the answer the model reads (any JSON, at most max_response_bytes)",
+                        "content": {"application/json": {"schema": {}}},
+                    },
+                    "401": {"description": "a bad signature: the model is told the tool failed"},
+                },
+            }
         },
     }

@@ -143,11 +143,12 @@ export const TOOL_STATUS_VALUES = ["started", "progress", "done", "failed"] as c
  * (`max_duration`, `idle`, `budget`); the user did not come back within the grace period (`user_left`),
  * or never joined (`user_absent`); the model connection was lost for good (`model_error`); the worker
  * shut the job down (drain limit, exit: `worker_shutdown`); livekit-agents closed the session for a reason
- * of its own (`session_closed`).
+ * of its own (`session_closed`); the session's process died before it finished (`crashed`: a partial report,
+ * `complete: false`, sent by the worker's main process from the session's checkpoints).
  */
-export type EndReason = "end_session" | "max_duration" | "idle" | "budget" | "user_left" | "user_absent" | "model_error" | "worker_shutdown" | "session_closed";
+export type EndReason = "end_session" | "max_duration" | "idle" | "budget" | "user_left" | "user_absent" | "model_error" | "worker_shutdown" | "session_closed" | "crashed";
 /** Every {@link EndReason}, in declaration order. */
-export const END_REASON_VALUES = ["end_session", "max_duration", "idle", "budget", "user_left", "user_absent", "model_error", "worker_shutdown", "session_closed"] as const satisfies readonly EndReason[];
+export const END_REASON_VALUES = ["end_session", "max_duration", "idle", "budget", "user_left", "user_absent", "model_error", "worker_shutdown", "session_closed", "crashed"] as const satisfies readonly EndReason[];
 
 // --- messages ------------------------------------------------------------------------------------
 
