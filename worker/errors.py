@@ -27,8 +27,10 @@ The whole tree (module in brackets, then when it happens)::
     ├── DispatchError             [dispatch] a job's dispatch metadata cannot be used
     ├── SignatureError            [signing] an X-RoleCall-Signature is missing, malformed, stale or wrong
     └── ToolFailure               [tools] a tool call failed; the model is told the tool's error_message
+        │                         (python tools raise it themselves: `worker.tools.python`)
         ├── FrontendCallError     [tools.frontend] the page's RPC handler failed, timed out or is missing
-        └── HttpToolError         [tools.http] an http tool's request was refused or failed
+        ├── HttpToolError         [tools.http] an http tool's request was refused or failed
+        └── McpToolError          [tools.mcp.connection] an MCP server was unreachable or refused a call
 
 Outside the tree, on purpose (`tests/worker/test_errors.py` lists them): wire encodings, which are
 answers rather than failures of RoleCall (`web.errors.ApiError`, an HTTP error response;

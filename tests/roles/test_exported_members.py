@@ -27,6 +27,9 @@ def test_all_exports_exist_and_are_public() -> None:
         "regex",
         "model_settings",
         "tool_specs",
+        "tool_sources",
+        "python_functions",
+        "schema_import",
     }
     assert public - modules - exported == set()
 

@@ -34,6 +34,10 @@ from worker.roles.tool_specs import (
     FrontendTool,
     HandoffTool,
     HttpTool,
+    McpServer,
+    McpTool,
+    PythonTool,
+    RoleTool,
     Tool,
 )
 from worker.yamlfile import HINTED_ERROR, hinted
@@ -57,12 +61,16 @@ __all__ = [
     "InputTranscription",
     "Instructions",
     "Limits",
+    "McpServer",
+    "McpTool",
     "ModelSettings",
     "PromptFile",
+    "PythonTool",
     "RenderedRole",
     "Role",
     "RoleFile",
     "RoleName",
+    "RoleTool",
     "SemanticVad",
     "ServerVad",
     "Tool",
@@ -244,13 +252,13 @@ class Role(BaseModel):
     instructions: str
     """The full instruction template (role, then fragments), not yet rendered."""
     greeting: Greeting | None
-    tools: tuple[FrontendTool | HttpTool | HandoffTool | BuiltinTool, ...]
+    tools: tuple[RoleTool, ...]
     source: str
     """The role file."""
     files: tuple[str, ...]
     """Every file the role was built from (role file, prompt files, fragments)."""
 
-    def tool(self, name: str) -> FrontendTool | HttpTool | HandoffTool | BuiltinTool:
+    def tool(self, name: str) -> RoleTool:
         """The tool called `name` (KeyError if none)."""
         for tool in self.tools:
             if tool.name == name:

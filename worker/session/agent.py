@@ -54,6 +54,8 @@ class RoleAgent(Agent):
             ctx.record.role_changed(self.role.name)
         await ctx.page.announce_role(self.role.name, self.role.title)
         logger.info("role %s active", self.role.name, extra=ctx.log_extra)
+        if ctx.tools.mcp.pending(self.role):  # its MCP servers were still being listed when it was built
+            await self.refresh_tools()
         if self._greet:
             self.greet_now()
 
@@ -76,7 +78,9 @@ class RoleAgent(Agent):
         logger.info("role %s reloaded into the live session", role.name, extra=self.ctx.log_extra)
 
     async def refresh_tools(self) -> None:
-        """Offer the tools of the role, as the page implements them now (after discovery or a return)."""
+        """Offer the tools of the role, as the page implements them now (after discovery or a return),
+        and as its MCP servers list them (listed first, if this session has not yet)."""
+        await self.ctx.tools.mcp.prepare(self.role, self.ctx)
         await self.update_tools(build_tools(self.role, self.ctx))
 
     async def take_handoff(self, handoff: Handoff) -> Any:

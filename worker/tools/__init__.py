@@ -6,6 +6,8 @@ frontend.py  RPC to the user's page (and which frontend tools the page implement
 http.py      POST to the app backend
 handoff.py   the session becomes another role
 builtin.py   end_session
+python.py    an async def of the worker's environment (`ToolContext`, `ToolFailure` for its authors)
+mcp/         the allowlisted tools of an MCP server
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import TYPE_CHECKING
 
 from livekit.agents.llm import Tool, Toolset
 
-from worker.roles import FrontendTool, Role
+from worker.roles import FrontendTool, McpTool, Role
 from worker.tools.guard import Outcome, ToolFailure, TurnCounter, guarded
 from worker.tools.handoff import HandoffCount
 from worker.tools.kinds import KINDS, runner_for
+from worker.tools.mcp import McpState
 
 if TYPE_CHECKING:
     from worker.session.context import SessionContext
@@ -32,13 +35,18 @@ class SessionTools:
 
     turns: TurnCounter = field(default_factory=TurnCounter)
     handoffs: HandoffCount = field(default_factory=HandoffCount)
+    mcp: McpState = field(default_factory=McpState)
 
 
 def build_tools(role: Role, ctx: SessionContext) -> list[Tool | Toolset]:
     """The function tools the model is offered for `role` in this session: all of the role's tools,
-    but the frontend ones the page said it does not implement."""
-    return [
-        guarded(spec, role, ctx, runner_for(spec, role, ctx))
-        for spec in role.tools
-        if not isinstance(spec, FrontendTool) or ctx.bridge.offers(spec)
-    ]
+    but the frontend ones the page said it does not implement, and MCP tools as their servers list
+    them (`worker.tools.mcp`: none before the listing, and not those a server lacks)."""
+    tools: list[Tool | Toolset] = []
+    for spec in role.tools:
+        if isinstance(spec, FrontendTool) and not ctx.bridge.offers(spec):
+            continue
+        offered = ctx.tools.mcp.offered(spec) if isinstance(spec, McpTool) else spec
+        if offered is not None:
+            tools.append(guarded(offered, role, ctx, runner_for(offered, role, ctx)))
+    return tools

@@ -23,7 +23,8 @@ from livekit.agents import RunContext, function_tool
 from livekit.agents.llm import RawFunctionTool, ToolError
 
 from worker.errors import RoleCallError
-from worker.roles import BuiltinTool, FrontendTool, HandoffTool, HttpTool, Role
+from worker.roles import Role
+from worker.roles.tool_specs import RoleTool
 from worker.tools.arguments import ArgumentValidator
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("rolecall.tools")
 
-AnyTool = FrontendTool | HttpTool | HandoffTool | BuiltinTool
+AnyTool = RoleTool
 TIMEOUT_MARGIN_S = 1.0
 """Beyond its own `timeout_s` (which the kind enforces and explains), how long a call may run before
 the guard gives up on it."""
