@@ -8,7 +8,7 @@ serves `GET /seen` (every MCP request it received: method, JSON-RPC method, tool
 
 In a test's own event loop: `async with serving(transport) as server: server.url`. As a process (to
 stop and restart it on the same port): `McpServerProcess(port, transport).start()`, or
-`python -m tests.support.mcp_server PORT [streamable-http|sse]`.
+`python -m tests.support.mcp_server PORT [streamable-http|sse] [legacy]`.
 """
 
 from __future__ import annotations
@@ -105,8 +105,10 @@ class Seen:
         return [r for r in self.requests if r["rpc"] == "tools/call" and tool in (None, r["tool"])]
 
 
-def build_app(transport: Transport) -> tuple[Starlette, MCPServer, Seen]:
-    """The server's ASGI app (MCP at /mcp or /sse, plus /seen and /remove/{tool})."""
+def build_app(transport: Transport, *, legacy: bool = False) -> tuple[Starlette, MCPServer, Seen]:
+    """The server's ASGI app (MCP at /mcp or /sse, plus /seen and /remove/{tool}); `legacy`: it answers
+    `server/discover` with "method not found", as servers from before the 2026 protocol do, so clients
+    use the initialize handshake and a session id."""
     server = build_server()
     seen = Seen()
 
@@ -120,15 +122,16 @@ def build_app(transport: Transport) -> tuple[Starlette, MCPServer, Seen]:
         return JSONResponse({"removed": request.path_params["tool"]})
 
     app = server.sse_app() if transport == "sse" else server.streamable_http_app()
-    return _Recorder(app, seen), server, seen  # type: ignore[return-value]
+    return _Recorder(app, seen, legacy), server, seen  # type: ignore[return-value]
 
 
 class _Recorder:
     """ASGI middleware that notes each MCP request (its headers and JSON-RPC method)."""
 
-    def __init__(self, app: ASGIApp, seen: Seen) -> None:
+    def __init__(self, app: ASGIApp, seen: Seen, legacy: bool = False) -> None:
         self.app = app
         self.seen = seen
+        self.legacy = legacy
         self.router = getattr(app, "router", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -157,6 +160,18 @@ class _Recorder:
                 "headers": {k.decode(): v.decode() for k, v in scope["headers"]},
             }
         )
+        if self.legacy and self.seen.requests[-1]["rpc"] == "server/discover":
+            error = {"code": -32601, "message": "Method not found"}
+            reply = json.dumps({"jsonrpc": "2.0", "id": parsed.get("id"), "error": error}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": reply})
+            return
         sent = False
 
         async def replay() -> dict[str, Any]:
@@ -217,10 +232,18 @@ def free_port() -> int:
 class McpServerProcess:
     """The server as a child process on a fixed port: it can be stopped and started again there."""
 
-    def __init__(self, port: int, transport: Transport = "streamable-http", log: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        transport: Transport = "streamable-http",
+        log: Path | None = None,
+        *,
+        legacy: bool = False,
+    ) -> None:
         self.port = port
         self.transport = transport
         self.log = log
+        self.legacy = legacy
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -230,7 +253,14 @@ class McpServerProcess:
     def start(self, timeout: float = 30.0) -> McpServerProcess:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.mcp_server", str(self.port), self.transport],
+            [
+                sys.executable,
+                "-m",
+                "tests.support.mcp_server",
+                str(self.port),
+                self.transport,
+                *(["legacy"] if self.legacy else []),
+            ],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -271,7 +301,7 @@ class McpServerProcess:
 def main() -> None:
     port = int(sys.argv[1])
     transport: Transport = "sse" if len(sys.argv) > 2 and sys.argv[2] == "sse" else "streamable-http"
-    app, _, _ = build_app(transport)
+    app, _, _ = build_app(transport, legacy="legacy" in sys.argv[3:])
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 

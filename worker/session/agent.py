@@ -39,6 +39,7 @@ class RoleAgent(Agent):
         self.ctx = ctx
         self._greet = greet
         self._arrival_note = arrival_note
+        self._unlisted = ctx.tools.mcp.pending(role)  # built before its MCP servers were listed
         super().__init__(
             instructions=self._compose_instructions(), tools=build_tools(role, ctx), chat_ctx=chat_ctx
         )
@@ -54,7 +55,8 @@ class RoleAgent(Agent):
             ctx.record.role_changed(self.role.name)
         await ctx.page.announce_role(self.role.name, self.role.title)
         logger.info("role %s active", self.role.name, extra=ctx.log_extra)
-        if ctx.tools.mcp.pending(self.role):  # its MCP servers were still being listed when it was built
+        if self._unlisted:  # offer its MCP servers' tools as soon as they are listed
+            self._unlisted = False
             await self.refresh_tools()
         if self._greet:
             self.greet_now()

@@ -7,8 +7,9 @@ a request (the server went away), the request fails at once instead of waiting f
 
 A connection that ended (the server went away: an SSE stream closes, the owner task fails) is opened
 again by the next request, before anything is sent on it. A request the server refused because it no
-longer knows the session (a legacy server that restarted: "Session terminated") never ran, so it is
-sent once more on a new connection; nothing else is retried, since a tool may have run already.
+longer knows the session (a server that restarted answers HTTP 404 to the old session id, which the MCP
+specification tells clients to answer with a new session) never ran, so it is sent once more on a new
+connection; nothing else is retried, since a tool may have run already.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ class Connection:
             async with asyncio.timeout(self.endpoint.timeout_s):
                 for attempt in range(2):
                     live = await self._open()
+                    self._status = None
                     request = asyncio.ensure_future(send(live.client))
                     try:
                         await asyncio.wait({request, live.owner}, return_when=asyncio.FIRST_COMPLETED)
@@ -138,7 +140,7 @@ class Connection:
                         raise McpToolError(f"the {name} server went away while {doing}")
                     if failure is None:
                         return request.result()
-                    if attempt == 0 and _session_lost(failure):
+                    if attempt == 0 and _session_lost(failure, self._status):
                         logger.info("MCP server %s lost the session; connecting again", name)
                         self._forget(live)
                         continue
@@ -267,12 +269,13 @@ def _ended(client: Client) -> bool:
     return getattr(dispatcher, "_closed", False) is True
 
 
-def _session_lost(exc: BaseException) -> bool:
-    """A legacy server's answer to a session it does not know (it restarted): the request never ran."""
+def _session_lost(exc: BaseException, status: int | None) -> bool:
+    """A server's answer to a session it does not know (it restarted): the request never ran. The SDK
+    passes on the server's own JSON-RPC error with the 404, or says "Session terminated" without one."""
     return (
         isinstance(exc, MCPError)
         and exc.code == mcp_types.INVALID_REQUEST
-        and exc.message == "Session terminated"
+        and (status == 404 or exc.message == "Session terminated")
     )
 
 
