@@ -31,10 +31,12 @@ The whole tree (module in brackets, then when it happens)::
     ├── AnalysisFailed            [analysis] a role's post-call analysis has no usable answer (reported)
     ├── UnreadableSpoolFile       [outbox.records] a spool file has no usable start record (dead-lettered)
     └── ToolFailure               [tools] a tool call failed; the model is told the tool's error_message
+        │                         (python tools raise it themselves: `worker.tools.python`)
         ├── FrontendCallError     [tools.frontend] the page's RPC handler failed, timed out or is missing
         ├── HttpToolError         [tools.http] an http tool's request was refused or failed
-        └── StreamProblem         [tools.ndjson] an http tool's streamed answer is not progress lines
-                                  followed by one result
+        ├── StreamProblem         [tools.ndjson] an http tool's streamed answer is not progress lines
+        │                         followed by one result
+        └── McpToolError          [tools.mcp.connection] an MCP server was unreachable or refused a call
 
 Outside the tree, on purpose (`tests/worker/test_errors.py` lists them): wire encodings, which are
 answers rather than failures of RoleCall (`web.errors.ApiError`, an HTTP error response;

@@ -191,21 +191,31 @@ class Settings:
     `make demo`). Env: `ROLECALL_APP_URL`."""
 
     http_allowed_hosts: str = field(default="", metadata=_env("ROLECALL_HTTP_ALLOWED_HOSTS"))
-    """Comma-separated hosts that `http` tools may reach, whatever the role files say (a tool's own
-    `allowed_hosts` narrows this further). Empty: no limit beyond the role files. Env:
+    """Comma-separated hosts that `http` tools and MCP servers may reach, whatever the role files say (a
+    tool's own `allowed_hosts` narrows this further). Empty: no limit beyond the role files. Env:
     `ROLECALL_HTTP_ALLOWED_HOSTS`."""
 
     http_private_hosts: str = field(default="", metadata=_env("ROLECALL_HTTP_PRIVATE_HOSTS"))
-    """Comma-separated hosts (names or IP addresses) that `http` tools may call although they are
-    loopback, private, link-local or other non-public addresses; all others are refused, checked on the
-    addresses a name resolves to. The host of `ROLECALL_APP_URL` always may. Default: none.
-    Env: `ROLECALL_HTTP_PRIVATE_HOSTS`."""
+    """Comma-separated hosts (names or IP addresses) that `http` tools and MCP servers may call although
+    they are loopback, private, link-local or other non-public addresses; all others are refused,
+    checked on the addresses a name resolves to. The host of `ROLECALL_APP_URL` always may. Default:
+    none. Env: `ROLECALL_HTTP_PRIVATE_HOSTS`."""
 
     tool_env: str = field(default="TOOL_*", metadata=_env("ROLECALL_TOOL_ENV"))
     """Comma-separated environment variable names, or prefixes ending in `*`, that role files may
     reference (`${NAME}` in `http` tool headers, `secret_env`). RoleCall's own (`LIVEKIT_*`, `OPENAI_*`,
     `ROLECALL_*`) never: only `secret_env: ROLECALL_TOOL_SECRET`, which signs and is never sent.
     Default `TOOL_*`. Env: `ROLECALL_TOOL_ENV`."""
+
+    python_tool_modules: str = field(default="", metadata=_env("ROLECALL_PYTHON_TOOL_MODULES"))
+    """Comma-separated dotted module prefixes (`my_company.voice_tools`) whose `async def` functions
+    `python` tools may name; a prefix covers the module and everything under it. Role authors are not
+    operators: empty (the default) allows none. Env: `ROLECALL_PYTHON_TOOL_MODULES`."""
+
+    mcp_list_ttl_s: int = field(default=300, metadata=_env("ROLECALL_MCP_LIST_TTL_S"))
+    """How long a worker process reuses an MCP server's tool listing before a new session lists it
+    again (a session lists once, at its start; `0` lists for every session). Default 300.
+    Env: `ROLECALL_MCP_LIST_TTL_S`."""
 
     web_host: str = field(default="127.0.0.1", metadata=_env("ROLECALL_WEB_HOST"))
     """Interface the web backend binds. Default `127.0.0.1`. Env: `ROLECALL_WEB_HOST`."""
@@ -387,10 +397,18 @@ class Settings:
             ("http://", "https://", "ws://", "wss://")
         ):
             out.append(f"OPENAI_BASE_URL={self.openai_base_url}: expected an http(s):// or ws(s):// URL")
-        from worker.roles.policy import env_allow_problems, host_problems, parse_env_allow
+        from worker.roles.policy import (
+            env_allow_problems,
+            host_problems,
+            module_problems,
+            parse_env_allow,
+            parse_modules,
+        )
 
         out += [f"ROLECALL_TOOL_ENV: {p}" for p in env_allow_problems(parse_env_allow(self.tool_env))]
         out += [f"ROLECALL_HTTP_PRIVATE_HOSTS: {p}" for p in host_problems(self.http_private_hosts)]
+        modules = parse_modules(self.python_tool_modules)
+        out += [f"ROLECALL_PYTHON_TOOL_MODULES: {p}" for p in module_problems(modules)]
         app = urlsplit(self.app_url)
         if app.scheme not in ("http", "https") or not app.hostname or app.query or app.fragment:
             out.append(
@@ -448,10 +466,15 @@ class Settings:
         return parse_hosts(self.http_private_hosts) | extra
 
     def role_policy(self) -> RolePolicy:
-        """What role files may reference here (`ROLECALL_TOOL_ENV`, private hosts), for the registry."""
-        from worker.roles.policy import RolePolicy, parse_env_allow
+        """What role files may reference here (`ROLECALL_TOOL_ENV`, private hosts, python tool modules),
+        for the registry."""
+        from worker.roles.policy import RolePolicy, parse_env_allow, parse_modules
 
-        return RolePolicy(env_allow=parse_env_allow(self.tool_env), private_hosts=self.private_http_hosts())
+        return RolePolicy(
+            env_allow=parse_env_allow(self.tool_env),
+            private_hosts=self.private_http_hosts(),
+            python_modules=parse_modules(self.python_tool_modules),
+        )
 
     def http_tool_url(self, url: str) -> str:
         """A role's `http` tool URL as called: a path is appended to `ROLECALL_APP_URL`."""

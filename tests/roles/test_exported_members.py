@@ -33,6 +33,9 @@ def test_all_exports_exist_and_are_public() -> None:
         "tool_modes",
         "analysis",
         "version",
+        "tool_sources",
+        "python_functions",
+        "schema_import",
     }
     assert public - modules - exported == set()
 

@@ -135,11 +135,11 @@ CASES = {
     ),
     "tool kind unknown": (
         tool("{kind: rpc, name: e, description: d}"),
-        "roles/a.yaml:6:12: tools[0].kind: expected one of frontend, http, handoff, builtin, found 'rpc'",
+        "roles/a.yaml:6:12: tools[0].kind: expected one of frontend, http, handoff, builtin, python, mcp, found 'rpc'",
     ),
     "tool kind missing": (
         tool("{name: e, description: d}"),
-        "roles/a.yaml:6:5: tools[0]: missing required key 'kind' (one of frontend, http, handoff, builtin)",
+        "roles/a.yaml:6:5: tools[0]: missing required key 'kind' (one of frontend, http, handoff, builtin, python, mcp)",
     ),
     "tool name pattern": (
         tool("{kind: frontend, name: 'bad name', description: d}"),

@@ -137,8 +137,8 @@ def test_a_background_tool_with_progress_loads(check: Check, roles_dir: Path) ->
         ),
         (
             "  - {kind: frontend, name: f, description: d, progress: {say: Wait., updates: true}}\n",
-            "roles/a.yaml:6:5: tools[0]: progress.updates: a frontend tool sends no updates (the page answers "
-            "once)",
+            "roles/a.yaml:6:5: tools[0]: progress.updates: only http tools send updates (NDJSON lines); a "
+            "frontend tool answers once",
         ),
         (
             "  - {kind: frontend, name: f, description: d, mode: later}\n",

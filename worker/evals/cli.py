@@ -13,6 +13,7 @@ from worker.evals.model import EVALS_DIR, EvalFileError, LoadedEval, eval_files,
 from worker.evals.report import render_text, write_reports
 from worker.evals.runner import EvalResult, run_eval, settings_from_env
 from worker.roles.registry import ROLES_DIR_ENV, default_roles_dir
+from worker.settings import SettingsError
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -84,7 +85,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         print("--repeat: expected at least 1", file=sys.stderr)
         return 2
-    options = settings_from_env()
+    try:
+        options = settings_from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     options.roles_dir = args.roles_dir or default_roles_dir()
     options.live = args.live
     options.repeat = args.repeat

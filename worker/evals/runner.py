@@ -15,7 +15,7 @@ import contextlib
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,15 @@ from worker._livekit_compat import session_running
 from worker.evals.checks import TurnOutcome, Verdict, check
 from worker.evals.model import LoadedEval
 from worker.evals.scenario import build_plan, static_problems
-from worker.evals.standins import MockBackend, StandInPage, frontend_methods, http_secrets, mock_secrets
+from worker.evals.standins import (
+    McpStandIn,
+    MockBackend,
+    StandInPage,
+    frontend_methods,
+    http_secrets,
+    mcp_tools,
+    mock_secrets,
+)
 from worker.evals.turns import ClipInput, delegated_turn, event_turn, reason_of, said, spoken_turn, typed_turn
 from worker.pricing import Usage, load_prices
 from worker.realtime import build_model
@@ -37,7 +45,9 @@ from worker.roles import HandoffTool, Role, RoleError, RoleRegistry
 from worker.session import build_session
 from worker.settings import Settings
 from worker.simulator import Faults, Simulator, SimulatorConfig
+from worker.tools import SessionTools
 from worker.tools.egress import EgressPolicy, client_session
+from worker.tools.mcp import McpState
 
 logger = logging.getLogger("rolecall.evals")
 
@@ -57,6 +67,8 @@ class RunOptions:
     openai_api_key: str = field(default="", repr=False)
     openai_base_url: str = ""
     prices_file: Path | None = None
+    deployment: Settings = field(default_factory=Settings)
+    """What roles may reference and reach here (`DEPLOYMENT_SETTINGS`), as the worker judges them."""
 
     @property
     def timeout_s(self) -> float:
@@ -126,19 +138,32 @@ class EvalResult:
         )
 
 
+DEPLOYMENT_SETTINGS = (
+    "ROLECALL_TOOL_ENV",
+    "ROLECALL_HTTP_PRIVATE_HOSTS",
+    "ROLECALL_HTTP_ALLOWED_HOSTS",
+    "ROLECALL_APP_URL",
+    "ROLECALL_PYTHON_TOOL_MODULES",
+    "ROLECALL_MCP_LIST_TTL_S",
+)
+"""The worker's settings evals honour: what roles may reference and reach (SettingsError if malformed)."""
+
+
 def settings_from_env() -> RunOptions:
-    """The OpenAI and price settings evals read from the environment."""
+    """The OpenAI, price and deployment settings evals read from the environment."""
     prices = os.environ.get("ROLECALL_PRICES_FILE")
+    given = {name: os.environ[name] for name in DEPLOYMENT_SETTINGS if name in os.environ}
     return RunOptions(
         openai_api_key=os.environ.get("OPENAI_API_KEY", ""),
         openai_base_url=os.environ.get("OPENAI_BASE_URL", ""),
         prices_file=Path(prices) if prices else None,
+        deployment=Settings.load(given, dotenv=None, need_livekit=False),
     )
 
 
 async def run_eval(loaded: LoadedEval, options: RunOptions) -> EvalResult:
     """Run every conversation of `loaded` `options.repeat` times; judge every expectation."""
-    registry = RoleRegistry(options.roles_dir)
+    registry = RoleRegistry(options.roles_dir, policy=options.deployment.role_policy())
     mode = "live" if options.live else "offline"
     try:
         start = registry.get(loaded.role)
@@ -202,7 +227,8 @@ async def _run_conversation(
     async with contextlib.AsyncExitStack() as stack:
         sim: Simulator | None = None
         if options.live:
-            settings = Settings(
+            settings = replace(
+                options.deployment,
                 openai_api_key=options.openai_api_key,
                 openai_base_url=options.openai_base_url,
                 roles_dir=Path(options.roles_dir),
@@ -222,23 +248,30 @@ async def _run_conversation(
             )
             await sim.start()
             stack.push_async_callback(sim.stop)
-            settings = Settings(
+            settings = replace(
+                options.deployment,
                 openai_base_url=sim.base_url,
                 roles_dir=Path(options.roles_dir),
                 prices_file=options.prices_file,
             )
+        tools = SessionTools()
         if loaded.spec.http == "mock":
             secrets = stack.enter_context(mock_secrets(http_secrets(roles)))
             backend = MockBackend(loaded.spec.mocks, secrets)
             await backend.start()
             stack.push_async_callback(backend.stop)
             http = backend.client()
+            if served := mcp_tools(roles):  # mcp tools answer from `mocks:` too, through the real client
+                stand_in = McpStandIn(loaded.spec.mocks, served)
+                await stand_in.start()
+                stack.push_async_callback(stand_in.stop)
+                tools = SessionTools(mcp=McpState(stand_in=stand_in.url))
         else:
             http = client_session(EgressPolicy.from_settings(settings))  # http tools: public addresses only
         stack.push_async_callback(http.close)
         page = StandInPage(loaded.spec.ui, frontend_methods(roles))
         turns, record = await _converse(
-            loaded, index, start, rendered, registry, settings, http, page, options
+            loaded, index, start, rendered, registry, settings, http, page, options, tools
         )
         if sim is not None:
             delivered = {  # Realtime: conversation.item.create; GPT-Live: response.item.create
@@ -267,6 +300,7 @@ async def _converse(
     http: aiohttp.ClientSession,
     page: StandInPage,
     options: RunOptions,
+    tools: SessionTools,
 ) -> tuple[list[TurnOutcome], SessionRecord]:
     conversation = loaded.spec.conversations[index]
     session_id = f"eval:{Path(loaded.file).stem}:{index + 1}"
@@ -284,6 +318,7 @@ async def _converse(
         rpc=page,
         greet=loaded.spec.greet,
         mute_while_speaking=False,  # no echo to cancel here: user audio is never muted while the agent talks
+        tools=tools,
     )
     session, agent, record, lifecycle = built.session, built.agent, built.ctx.record, built.ctx.lifecycle
     clips = ClipInput()

@@ -6,10 +6,17 @@
   sends every request there instead of the role's URL (a client middleware), so the worker's real
   `post_json` still runs: host allowlist, signing, timeout, size cap and JSON checks. It verifies the
   signature when the tool has a secret.
+- `McpStandIn` is a local MCP server (the official SDK's) answering the mcp tools from `mocks:` too,
+  by the role's tool name; the session reaches it instead of each role's server (`McpState.stand_in`),
+  through the worker's real MCP client, listing, argument checks and result handling. It lists each
+  tool with open parameters: the server's real schemas are not known offline.
+
+`python` tools need no stand-in: their functions run, as in the worker.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -18,10 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import mcp_types
 from aiohttp import web
 from yarl import URL
 
-from worker.roles import FrontendTool, HttpTool, Role
+from worker.roles import FrontendTool, HttpTool, McpTool, Role
 from worker.signing import SIGNATURE_HEADER, SignatureError, verify
 
 DEFAULT_ANSWER: dict[str, Any] = {"ok": True}
@@ -105,6 +113,66 @@ class MockBackend:
             return await handler(request)
 
         return aiohttp.ClientSession(middlewares=(redirect,))
+
+
+class McpStandIn:
+    """The MCP servers of `mcp` tools in `http: mock` evals: one local server answering from `mocks:`."""
+
+    def __init__(self, answers: Mapping[str, Any], tools: Mapping[str, str]) -> None:
+        self.answers = answers
+        self.tools = tools
+        """The server's tool name -> the role's name for it (the key of its answer)."""
+        self.received: list[tuple[str, Any]] = []
+        self.url = ""
+        self._server: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        import uvicorn
+        from mcp.server.lowlevel import Server
+
+        server: Server[Any] = Server("rolecall-eval", on_list_tools=self._list, on_call_tool=self._call)
+        config = uvicorn.Config(
+            server.streamable_http_app(), host="127.0.0.1", port=0, log_level="error", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # it could not start: say why
+            await asyncio.sleep(0.01)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/mcp"
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+
+    async def _list(self, ctx: Any, params: Any) -> mcp_types.ListToolsResult:
+        open_parameters: dict[str, Any] = {"type": "object", "properties": {}}
+        return mcp_types.ListToolsResult(
+            tools=[
+                mcp_types.Tool(name=tool, description=f"Stand-in for {name}.", input_schema=open_parameters)
+                for tool, name in self.tools.items()
+            ]
+        )
+
+    async def _call(self, ctx: Any, params: mcp_types.CallToolRequestParams) -> mcp_types.CallToolResult:
+        name = self.tools.get(params.name, params.name)
+        self.received.append((name, params.arguments or {}))
+        answer = json.dumps(self.answers.get(name, DEFAULT_ANSWER), ensure_ascii=False)
+        return mcp_types.CallToolResult(content=[mcp_types.TextContent(text=answer)])
+
+
+def mcp_tools(roles: list[Role]) -> dict[str, str]:
+    """The server's tool name -> the role's name for it, for the mcp tools of `roles`."""
+    found: dict[str, str] = {}
+    for role in roles:
+        for tool in role.tools:
+            if isinstance(tool, McpTool):
+                found.setdefault(tool.tool, tool.name)
+    return found
 
 
 def http_secrets(roles: list[Role]) -> dict[str, str]:

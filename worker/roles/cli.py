@@ -29,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "check", help="validate every role, fragment and prompt file; exit 1 on errors"
     )
     check.add_argument("dir", nargs="?", default=None, help=dir_help)
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also connect to the MCP servers the roles name: the allowlisted tools exist and fit",
+    )
     check.set_defaults(func=_check)
 
     listing = actions.add_parser("list", help="name, title, tool count and description of each role")
@@ -102,7 +107,24 @@ def _check(args: argparse.Namespace) -> int:
     if not report.results:  # the worker refuses to start without a role: so does the check
         print(f"{display_path(roles_dir)}: no role files (*.yaml) found", file=sys.stderr)
         return 1
-    return 0 if report.ok else 1
+    online_ok = _check_online([r.role for r in report.results if r.role is not None]) if args.online else True
+    return 0 if report.ok and online_ok else 1
+
+
+def _check_online(roles: list[Any]) -> bool:
+    """`--online`: list each MCP server of the valid roles; print what each offers and every problem."""
+    import asyncio
+
+    from worker.settings import Settings
+    from worker.tools.mcp.online import check_online
+
+    checks, errors = asyncio.run(check_online(roles, Settings.load(need_livekit=False)))
+    for check in checks:
+        found = f"{check.listed} tools listed" if check.listed is not None else "not reachable"
+        print(f"{'ok ' if check.listed is not None else '-- '} mcp {check.server}  ({check.url}: {found})")
+    for error in errors:
+        print(error)
+    return not errors
 
 
 def _list(args: argparse.Namespace) -> int:

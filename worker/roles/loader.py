@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from worker.roles import parameters
+from worker.roles import parameters, tool_sources
 from worker.roles._files import ROLE_SUFFIX, inside, list_named, read_text
 from worker.roles._texts import Text, scalar_locator, template_errors, text_locator
 from worker.roles.errors import RoleError, RoleSyntaxError, RoleValidationError
@@ -149,6 +149,7 @@ class RoleLoader:
                     (tool, fragment.doc, ("tools", i)) for i, tool in enumerate(fragment.model.tools)
                 )
 
+        tools = tool_sources.resolve(tools, errors)  # mcp blocks expanded, python functions checked
         errors.extend(self._tool_errors(role_file.name, tools, deps))
         errors.extend(self._model_errors(role_file, doc, tools, deps))
         greeting_texts = self._greeting_texts(role_file, doc)

@@ -36,6 +36,10 @@ from worker.roles.tool_specs import (
     FrontendTool,
     HandoffTool,
     HttpTool,
+    McpServer,
+    McpTool,
+    PythonTool,
+    RoleTool,
     Tool,
 )
 from worker.yamlfile import HINTED_ERROR, hinted
@@ -61,14 +65,18 @@ __all__ = [
     "InputTranscription",
     "Instructions",
     "Limits",
+    "McpServer",
+    "McpTool",
     "ModelSettings",
     "PromptFile",
+    "PythonTool",
     "RateLimit",
     "RenderedRole",
     "Respond",
     "Role",
     "RoleFile",
     "RoleName",
+    "RoleTool",
     "SemanticVad",
     "ServerVad",
     "Tool",
@@ -256,7 +264,7 @@ class Role(BaseModel):
     instructions: str
     """The full instruction template (role, then fragments), not yet rendered."""
     greeting: Greeting | None
-    tools: tuple[FrontendTool | HttpTool | HandoffTool | BuiltinTool, ...]
+    tools: tuple[RoleTool, ...]
     events: tuple[UiEvent, ...] = ()
     """UI events the page may send while this role is active."""
     source: str
@@ -266,7 +274,7 @@ class Role(BaseModel):
     version: str = ""
     """Content hash of those files (`worker.roles.version`): which prompt produced a call."""
 
-    def tool(self, name: str) -> FrontendTool | HttpTool | HandoffTool | BuiltinTool:
+    def tool(self, name: str) -> RoleTool:
         """The tool called `name` (KeyError if none)."""
         for tool in self.tools:
             if tool.name == name:

@@ -11,6 +11,8 @@ headers, `secret_env`) and URLs; the operator decides which of those the worker 
 - Other names must be in the operator's allowlist (`ROLECALL_TOOL_ENV`, default `TOOL_*`).
 - http tools do not call loopback, private, link-local and other non-public addresses, unless the
   operator allows the host (`ROLECALL_HTTP_PRIVATE_HOSTS`, and the host of `ROLECALL_APP_URL`).
+- python tools name functions only in modules under the operator's prefixes
+  (`ROLECALL_PYTHON_TOOL_MODULES`, default none).
 
 `RolePolicy` carries the operator's part into the loader; this package never reads settings itself.
 """
@@ -106,6 +108,23 @@ def env_allow_problems(entries: tuple[str, ...]) -> list[str]:
     return problems
 
 
+_MODULE_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def parse_modules(text: str) -> tuple[str, ...]:
+    """`ROLECALL_PYTHON_TOOL_MODULES` as dotted module prefixes."""
+    return tuple(entry.strip() for entry in text.split(",") if entry.strip())
+
+
+def module_problems(entries: tuple[str, ...]) -> list[str]:
+    """Entries of `ROLECALL_PYTHON_TOOL_MODULES` that are not dotted module names."""
+    return [
+        f"{entry!r} is not a dotted module name (like my_company.voice_tools)"
+        for entry in entries
+        if not _MODULE_PREFIX.match(entry)
+    ]
+
+
 def address_problem(address: IpAddress) -> str | None:
     """What kind of non-public address `address` is ("loopback", "private", ...); None when public."""
     if isinstance(address, ipaddress.IPv6Address):
@@ -190,6 +209,8 @@ class RolePolicy:
     """Variable names, or prefixes ending in `*`, that role files may reference (`ROLECALL_TOOL_ENV`)."""
     private_hosts: frozenset[str] = DEFAULT_PRIVATE_HOSTS
     """Hosts (`normal_host` form) http tools may call although they are not public addresses."""
+    python_modules: tuple[str, ...] = ()
+    """Dotted module prefixes whose functions python tools may name (`ROLECALL_PYTHON_TOOL_MODULES`)."""
 
     def env_allowed(self, name: str) -> bool:
         """Whether the allowlist names `name` (reserved names aside: check `reserved_env` too)."""
@@ -209,6 +230,16 @@ class RolePolicy:
                 f"(ROLECALL_TOOL_ENV: {', '.join(self.env_allow) or '(none)'})"
             )
         return None
+
+    def module_problem(self, module: str) -> str | None:
+        """Why a python tool may not name a function of `module` here (None: it may)."""
+        if any(module == prefix or module.startswith(prefix + ".") for prefix in self.python_modules):
+            return None
+        allowed = ", ".join(self.python_modules) or "(none)"
+        return (
+            f"module {module} is not under a prefix the operator allows for python tools "
+            f"(ROLECALL_PYTHON_TOOL_MODULES: {allowed})"
+        )
 
     def host_problem(self, host: str) -> str | None:
         """Why an http tool URL naming `host` would be refused (None: allowed or a public name).

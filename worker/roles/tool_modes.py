@@ -42,8 +42,10 @@ def check_tool_modes(kind: str, mode: ToolMode, progress: Progress | None, dupli
         raise ValueError(f"a {kind} tool changes the session itself and runs in the foreground only")
     if kind in FOREGROUND_ONLY and progress is not None:
         raise ValueError(f"a {kind} tool answers at once; progress is for tools that take a while")
-    if kind == "frontend" and progress is not None and progress.updates:
-        raise ValueError("progress.updates: a frontend tool sends no updates (the page answers once)")
+    if kind != "http" and progress is not None and progress.updates:
+        raise ValueError(
+            f"progress.updates: only http tools send updates (NDJSON lines); a {kind} tool answers once"
+        )
     if duplicate == "replace" and mode != "background":
         raise ValueError(
             "duplicate: replace needs mode: background (a foreground call holds the turn until it answers)"

@@ -45,6 +45,7 @@ class RoleAgent(Agent):
         self.ctx = ctx
         self._greet = greet
         self._arrival_note = arrival_note
+        self._unlisted = ctx.tools.mcp.pending(role)  # built before its MCP servers were listed
         super().__init__(
             instructions=self._agent_instructions(), tools=build_tools(role, ctx), chat_ctx=chat_ctx
         )
@@ -75,6 +76,9 @@ class RoleAgent(Agent):
             ctx.record.role_changed(self.role.name, self.role.version)
         await ctx.page.announce_role(self.role.name, self.role.title)
         logger.info("role %s active", self.role.name, extra=ctx.log_extra)
+        if self._unlisted:  # offer its MCP servers' tools as soon as they are listed
+            self._unlisted = False
+            await self.refresh_tools()
         if self._greet:
             self.greet_now()
 
@@ -115,7 +119,9 @@ class RoleAgent(Agent):
         logger.info("role %s reloaded into the live session", role.name, extra=self.ctx.log_extra)
 
     async def refresh_tools(self) -> None:
-        """Offer the tools of the role, as the page implements them now (after discovery or a return)."""
+        """Offer the tools of the role, as the page implements them now (after discovery or a return),
+        and as its MCP servers list them (listed first, if this session has not yet)."""
+        await self.ctx.tools.mcp.prepare(self.role, self.ctx)
         await self.update_tools(build_tools(self.role, self.ctx))
 
     async def take_handoff(self, handoff: Handoff) -> Any:

@@ -68,16 +68,18 @@ def build_session(
     mute_while_speaking: bool = True,
     log_extra: Mapping[str, Any] | None = None,
     on_line: Callable[[], None] | None = None,
+    tools: SessionTools | None = None,
 ) -> BuiltSession:
     """Build one session of `role` for `participant` (see the module docstring).
 
     `rpc` reaches the user's page (the agent's participant in a room, or an eval's stand-in page);
     `mute_while_speaking` keeps livekit-agents' echo guard (user audio muted for the agent's first
     seconds of speech), which a session without a microphone (evals) turns off; `on_line` is called
-    after each transcript line (the room's transcript tail).
+    after each transcript line (the room's transcript tail); `tools` is the tools' session state (evals
+    pass one with their stand-ins).
     """
     session_kwargs: dict[str, Any] = {} if mute_while_speaking else {"aec_warmup_duration": None}
-    tools = SessionTools()
+    tools = tools or SessionTools()
     session: AgentSession[Any] = AgentSession(
         llm=model,
         vad=None,
@@ -114,6 +116,7 @@ def build_session(
         log_extra=extra,
     )
     record_conversation(session, ctx, on_line)
+    ctx.tools.mcp.begin(role, ctx)  # list the role's MCP servers while the session starts
     agent = RoleAgent(role, rendered, ctx, arrival_note=arrival_note, greet=greet)
     if isinstance(model, RoleCallLiveModel) and agent.backend_instructions is not None:
         model.set_backend({"instructions": agent.backend_instructions})  # before session.start

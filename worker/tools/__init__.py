@@ -9,20 +9,23 @@ frontend.py  RPC to the user's page (and which frontend tools the page implement
 http.py      POST to the app backend
 handoff.py   the session becomes another role
 builtin.py   end_session
+python.py    an async def of the worker's environment (`ToolContext`, `ToolFailure` for its authors)
+mcp/         the allowlisted tools of an MCP server
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from livekit.agents.llm import Tool, Toolset
 
-from worker.roles import FrontendTool, Role
+from worker.roles import FrontendTool, McpTool, Role
 from worker.tools.background import BackgroundTools, RunningCalls, runs_beside
 from worker.tools.guard import Outcome, ToolFailure, TurnCounter, guarded
 from worker.tools.handoff import HandoffCount
 from worker.tools.kinds import KINDS, runner_for
+from worker.tools.mcp import McpState
 
 if TYPE_CHECKING:
     from worker.session.context import SessionContext
@@ -36,6 +39,7 @@ class SessionTools:
 
     turns: TurnCounter = field(default_factory=TurnCounter)
     handoffs: HandoffCount = field(default_factory=HandoffCount)
+    mcp: McpState = field(default_factory=McpState)
     running: RunningCalls = field(default_factory=RunningCalls)
     background: BackgroundTools = field(init=False)
     """The session's tools that run beside the conversation (given to the `AgentSession`)."""
@@ -46,13 +50,16 @@ class SessionTools:
 
 def build_tools(role: Role, ctx: SessionContext) -> list[Tool | Toolset]:
     """The function tools the model is offered for `role` in this session: all of the role's tools,
-    but the frontend ones the page said it does not implement. Those that run beside the conversation
-    go to the session's `background` toolset (so their answers outlive a handoff); the rest are
-    returned, for the agent."""
-    built = [
-        (spec, guarded(spec, role, ctx, runner_for(spec, role, ctx)))
-        for spec in role.tools
-        if not isinstance(spec, FrontendTool) or ctx.bridge.offers(spec)
-    ]
+    but the frontend ones the page said it does not implement, and MCP tools as their servers list
+    them (`worker.tools.mcp`: none before the listing, and not those a server lacks). Those that run
+    beside the conversation go to the session's `background` toolset (so their answers outlive a
+    handoff); the rest are returned, for the agent."""
+    built: list[tuple[Any, Tool | Toolset]] = []
+    for spec in role.tools:
+        if isinstance(spec, FrontendTool) and not ctx.bridge.offers(spec):
+            continue
+        offered = ctx.tools.mcp.offered(spec) if isinstance(spec, McpTool) else spec
+        if offered is not None:
+            built.append((offered, guarded(offered, role, ctx, runner_for(offered, role, ctx))))
     ctx.tools.background.use([tool for spec, tool in built if runs_beside(spec)])
     return [tool for spec, tool in built if not runs_beside(spec)]

@@ -31,7 +31,8 @@ from opentelemetry.trace import StatusCode
 from worker.errors import RoleCallError
 from worker.metrics import TOOL_CALLS, TOOL_SECONDS
 from worker.protocol import ToolActivityEvent, ToolStatus
-from worker.roles import BuiltinTool, FrontendTool, HandoffTool, HttpTool, Role
+from worker.roles import Role
+from worker.roles.tool_specs import RoleTool
 from worker.tools import progress
 from worker.tools.arguments import ArgumentValidator
 from worker.tools.background import Beside, RunningCall
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("rolecall.tools")
 
-AnyTool = FrontendTool | HttpTool | HandoffTool | BuiltinTool
+AnyTool = RoleTool
 TIMEOUT_MARGIN_S = 1.0
 """Beyond its own `timeout_s` (which the kind enforces and explains), how long a call may run before
 the guard gives up on it."""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from worker.roles import Role
-from worker.tools import builtin, frontend, handoff, http
+from worker.tools import builtin, frontend, handoff, http, mcp, python
 from worker.tools.guard import AnyTool, Runner
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ KINDS: dict[str, RunnerFactory] = {
     "http": http.runner,
     "handoff": handoff.runner,
     "builtin": builtin.runner,
+    "python": python.runner,
+    "mcp": mcp.runner,
 }
 """Every tool kind a role may use, by its `kind:`."""
 

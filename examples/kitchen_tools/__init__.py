@@ -1,0 +1,1 @@
+"""Python tools for a cooking assistant: an example of `kind: python` tools (see the README)."""
