@@ -64,6 +64,23 @@ MODEL_RECONNECTS = Counter(
     "Model connections livekit-agents re-established after a drop or expiry",
 )
 
+# --- the worker's main process: delivering session reports (`worker.outbox`) -----------------------------
+
+REPORT_ATTEMPTS = Counter(
+    "rolecall_report_attempts_total",
+    "Attempts at delivering a session report, by result (delivered, failed: retried later, gone: 410)",
+    ["result"],
+)
+REPORTS_DEAD = Counter(
+    "rolecall_reports_dead_lettered_total",
+    "Session reports given up on, by why (gone: 410 Gone, exhausted: no attempt left)",
+    ["why"],
+)
+CRASH_REPORTS = Counter(
+    "rolecall_crash_reports_total",
+    "Sessions whose process died before writing its report (reported from their checkpoints)",
+)
+
 # --- the web backend (one process) ---------------------------------------------------------------------
 
 WEB_REQUESTS = Counter(
@@ -103,6 +120,21 @@ class ActiveSessions(Collector):
         for role in self._roles():
             counts[role] = counts.get(role, 0) + 1
         return counts
+
+
+class PendingReports(Collector):
+    """`rolecall_reports_pending`: reports this worker's outbox is retrying (a failed attempt, not yet
+    delivered or given up on), read when scraped."""
+
+    def __init__(self, pending: Callable[[], int]) -> None:
+        self._pending = pending
+
+    def collect(self) -> Iterable[Metric]:
+        gauge = GaugeMetricFamily(
+            "rolecall_reports_pending", "Session reports waiting for another delivery attempt"
+        )
+        gauge.add_metric([], self._pending())
+        yield gauge
 
 
 def exposition(extra: Iterable[Collector] = ()) -> tuple[bytes, str]:

@@ -37,7 +37,7 @@ from livekit.agents.worker import ServerEnvOption
 
 from worker._livekit_compat import LoadAwareServer, registration
 from worker.dispatch import DispatchError, DispatchRequest
-from worker.metrics import ActiveSessions, exposition, role_label
+from worker.metrics import ActiveSessions, PendingReports, exposition, role_label
 from worker.outbox import Outbox
 from worker.roles import RoleChange, RoleError, RoleRegistry
 from worker.session import PREWARMED_REGISTRY, entrypoint
@@ -158,7 +158,9 @@ class RoleCallServer(LoadAwareServer):
         return roles
 
     async def _metrics_handler(self, _: web.Request) -> web.Response:
-        body, content_type = await asyncio.to_thread(exposition, [ActiveSessions(self.active_roles)])
+        pending = self.outbox.pending if self.outbox is not None else (lambda: 0)
+        collectors = [ActiveSessions(self.active_roles), PendingReports(pending)]
+        body, content_type = await asyncio.to_thread(exposition, collectors)
         return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def aclose(self) -> None:

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -53,6 +54,11 @@ def url(server: AppServer) -> str:
     return f"http://127.0.0.1:{server.port}/hook"
 
 
+def counted(name: str, **labels: str) -> float:
+    """A delivery metric's value in this process (`worker.metrics`; counters only ever grow)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 async def test_a_finished_report_arrives_once_as_a_signed_event(tmp_path: Path, hook: AppServer) -> None:
     settings = settings_for(tmp_path, url(hook), webhook_secret=SECRET, webhook_secret_previous=RAW_SECRET)
     spool = spool_of(settings)
@@ -85,8 +91,13 @@ async def test_500s_and_timeouts_are_retried_with_the_same_id_and_body_until_del
     settings = settings_for(tmp_path, url(hook))
     spool = spool_of(settings)
     event_id, _ = write_session(spool)
-    async with running(Outbox(settings)):
+    failed, delivered = (counted("rolecall_report_attempts_total", result=r) for r in ("failed", "delivered"))
+    async with running(Outbox(settings)) as outbox:
+        await until(lambda: outbox.pending() == 1, what="the report counted as pending")
         await until(lambda: where(spool, event_id) == "done", what="delivery after three failures")
+        assert outbox.pending() == 0
+    assert counted("rolecall_report_attempts_total", result="failed") - failed == 3
+    assert counted("rolecall_report_attempts_total", result="delivered") - delivered == 1
     assert [r.headers["webhook-id"] for r in hook.hook_attempts] == [event_id] * 4
     assert len({json.dumps(r.envelope, sort_keys=True) for r in hook.hook_attempts}) == 1  # same body
     assert len(hook.received) == 1
@@ -102,12 +113,15 @@ async def test_410_gone_stops_the_attempts(
     settings = settings_for(tmp_path, url(hook))
     spool = spool_of(settings)
     event_id, _ = write_session(spool)
+    gone = counted("rolecall_reports_dead_lettered_total", why="gone")
     with caplog.at_level(logging.WARNING, logger="rolecall.outbox"):
         async with running(Outbox(settings)) as outbox:
             await until(lambda: where(spool, event_id) == "dead", what="the 410 to stop it")
             for _ in range(3):  # scans after the schedule's longest delay: nothing more is sent
                 await outbox.scan()
+            assert outbox.pending() == 0
     assert len(hook.hook_attempts) == 1 and hook.received == []
+    assert counted("rolecall_reports_dead_lettered_total", why="gone") - gone == 1
     assert any("410 Gone" in r.getMessage() for r in caplog.records)
 
 
@@ -118,9 +132,12 @@ async def test_after_the_last_attempt_the_report_is_dead_lettered_with_an_error_
     settings = settings_for(tmp_path, url(hook), webhook_retry_s="0.1", webhook_give_up_s=0.5)
     spool = spool_of(settings)
     event_id, _ = write_session(spool)
+    exhausted = counted("rolecall_reports_dead_lettered_total", why="exhausted")
     with caplog.at_level(logging.WARNING, logger="rolecall.outbox"):
-        async with running(Outbox(settings)):
+        async with running(Outbox(settings)) as outbox:
             await until(lambda: where(spool, event_id) == "dead", what="the dead letter")
+            assert outbox.pending() == 0
+    assert counted("rolecall_reports_dead_lettered_total", why="exhausted") - exhausted == 1
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and event_id in errors[0].getMessage()
     assert "reports resend" in errors[0].getMessage()
@@ -194,6 +211,7 @@ async def test_a_session_process_killed_mid_session_is_reported_from_its_checkpo
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
+    crashes = counted("rolecall_crash_reports_total")
     try:
         assert proc.stdout is not None
         event_id = proc.stdout.readline().strip()
@@ -211,6 +229,7 @@ async def test_a_session_process_killed_mid_session_is_reported_from_its_checkpo
     (received,) = hook.received
     report = received.body
     assert report["end_reason"] == "crashed" and report["complete"] is False
+    assert counted("rolecall_crash_reports_total") - crashes == 1
     assert [line["text"] for line in report["transcript"]] == [f"line {i}" for i in range(5)]
     assert report["role_versions"][0] == {
         "role": "bench",

@@ -166,6 +166,12 @@ async def test_a_session_leaves_metrics_a_trace_and_json_logs(observed: tuple[Co
     assert sample(body, "rolecall_greeting_seconds_count", role="bench") >= 1
     assert sample(body, "rolecall_model_connections_total") >= 1
     assert "lk_agents_" in body  # livekit-agents' own metrics come along
+    # The report went out from the worker's main process: its delivery is counted there.
+    async with asyncio.timeout(15):
+        while sample(body, "rolecall_report_attempts_total", result="delivered") < 1:
+            await asyncio.sleep(0.2)
+            body = scrape(health_port(stack))
+    assert "\nrolecall_reports_pending 0.0\n" in body
     assert ui.room_name not in body and "user" not in re.findall(r'participant="([^"]*)"', body)
 
     # Traces: the session's span continues the web backend's trace; RoleCall's and livekit-agents'

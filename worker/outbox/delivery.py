@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from worker.metrics import CRASH_REPORTS, REPORT_ATTEMPTS, REPORTS_DEAD
 from worker.outbox.envelope import Signer
 from worker.outbox.records import SpoolRecords, UnreadableSpoolFile
 from worker.outbox.spool import Claim, SpoolDir, stale_tmp_files
@@ -101,11 +102,17 @@ class Outbox:
         """Event ids attempted by this run (a new run tries each pending one at once)."""
         self._not_before: dict[str, float] = {}
         self._busy: set[str] = set()
+        self._retrying: set[str] = set()
+        """Event ids whose last attempt failed, until delivered or given up on (`pending`)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(CONCURRENT_ATTEMPTS)
         self._http = http
         self._own_http = http is None
         self._cleaned = 0.0
+
+    def pending(self) -> int:
+        """How many reports wait for another attempt after a failed one (`rolecall_reports_pending`)."""
+        return len(self._retrying)
 
     async def run(self) -> None:
         """Deliver until cancelled (then `aclose`); an attempt cut off is made again by the next run."""
@@ -185,6 +192,7 @@ class Outbox:
                 extra={"session_id": records.start.get("session_id"), "event_id": event_id},
             )
             log_report(records.partial(self.prices()))  # its process died before it could log one
+            CRASH_REPORTS.inc()
         if self.signer is None:  # no webhook: the spool keeps it for `python -m worker reports`
             await asyncio.to_thread(self._finish, claim, "kept", {}, self.spool.done)
             return
@@ -209,6 +217,12 @@ class Outbox:
         )
         records.attempts.append({"at": at, "status": result.status})
         number = len(records.attempts)
+        outcome = "delivered" if result.delivered else "gone" if result.gone else "failed"
+        REPORT_ATTEMPTS.labels(result=outcome).inc()
+        if outcome == "failed":
+            self._retrying.add(event_id)
+        else:
+            self._retrying.discard(event_id)
         if result.delivered:
             await asyncio.to_thread(self._finish, claim, "delivered", {"attempts": number}, self.spool.done)
             logger.info(
@@ -216,6 +230,7 @@ class Outbox:
             )
         elif result.gone:
             await asyncio.to_thread(self._finish, claim, "dead", {"reason": "410 Gone"}, self.spool.dead)
+            REPORTS_DEAD.labels(why="gone").inc()
             logger.warning(
                 "session report %s: the webhook answered 410 Gone; not sending it again (kept in %s)",
                 event_id,
@@ -261,6 +276,8 @@ class Outbox:
 
     async def _dead_letter(self, claim: Claim, records: SpoolRecords, last: str) -> None:
         await asyncio.to_thread(self._finish, claim, "dead", {"reason": last}, self.spool.dead)
+        REPORTS_DEAD.labels(why="exhausted").inc()
+        self._retrying.discard(records.event_id)
         logger.error(
             "session report %s (session %s) dead-lettered after %d attempts (last: %s): it is in %s; "
             "send it again with: python -m worker reports resend %s",
