@@ -21,7 +21,6 @@ if str(ROOT) not in sys.path:
 
 from docs.reference_pages import PAGES  # noqa: E402
 
-
 BENCH = ROOT / "bench" / "results"
 """The latest benchmark run (`make bench` commits `latest.md` and its plots): published as they are."""
 
@@ -31,7 +30,9 @@ def on_files(files: Files, config: Any) -> Files:
     for path, write in PAGES.items():
         files.append(File.generated(config, path, content=write()))
     files.append(
-        File.generated(config, "explanation/bench/latest.md", content=(BENCH / "latest.md").read_text("utf-8"))
+        File.generated(
+            config, "explanation/bench/latest.md", content=(BENCH / "latest.md").read_text("utf-8")
+        )
     )
     for plot in ("latency.png", "capacity.png"):
         files.append(File.generated(config, f"explanation/bench/{plot}", content=(BENCH / plot).read_bytes()))

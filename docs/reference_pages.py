@@ -52,7 +52,7 @@ def _attribute_docs(source: str, cls: str | None = None) -> dict[str, str]:
         body = next(n.body for n in body if isinstance(n, ast.ClassDef) and n.name == cls)
     docs: dict[str, str] = {}
     for node, following in zip(body, [*body[1:], None], strict=True):
-        target = node.target if isinstance(node, ast.AnnAssign) else None
+        target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
         if (
@@ -170,10 +170,11 @@ def roles_page() -> str:
     return (
         "# Role file fields\n\n"
         + GENERATED
-        + "Every key a role file (`roles/<name>.yaml`) or a fragment file (`roles/fragments/<name>.yaml`) may "
-        "hold, generated from the pydantic models in `worker/roles/` and their field docstrings (the same "
-        "models `roles check` validates against, and the source of `roles/role.schema.json`). Unknown keys "
-        "are errors. For a whole role with comments, see [Role files](role-files.md).\n\n"
+        + "Every key a role file (`roles/<name>.yaml`) or a fragment file "
+        "(`roles/fragments/<name>.yaml`) may hold, generated from the pydantic models in "
+        "`worker/roles/` and their field docstrings (the same models `roles check` validates "
+        "against, and the source of `roles/role.schema.json`). Unknown keys are errors. "
+        "For a whole role with comments, see [Role files](role-files.md).\n\n"
         "## Role file\n\n" + _doc(role.get("description")) + "\n\n" + schema_table(role) + "\n"
         "## Fragment file\n\n" + _doc(fragment.get("description")) + "\n\n" + schema_table(fragment) + "\n"
         "## Sections and tool kinds\n\n" + schema_sections(defs)
@@ -218,8 +219,8 @@ def settings_page() -> str:
         "```text\nerror: invalid settings:\n"
         "  ROLECALL_PARTICIPANT_TIMEOUT_S='soon': expected a number of seconds\n"
         "  LIVEKIT_API_SECRET is required (see README, 'Settings')\n```\n\n"
-        "`.env.example` lists every variable; in `docker compose` the in-container ones (`LIVEKIT_URL`, ports, "
-        "paths) are fixed by the compose file.\n\n" + "\n".join(rows) + "\n"
+        "`.env.example` lists every variable; in `docker compose` the in-container ones "
+        "(`LIVEKIT_URL`, ports, paths) are fixed by the compose file.\n\n" + "\n".join(rows) + "\n"
     )
 
 
@@ -313,7 +314,9 @@ def protocol_page() -> str:
         if isinstance(value, type) and issubclass(value, BaseModel):
             if value.__module__ == protocol.__name__:
                 schema = value.model_json_schema()
-                messages.append(f"### {name} {{ #{_anchor(name)} }}\n\n{_doc(value.__doc__)}\n\n{schema_table(schema)}")
+                messages.append(
+                    f"### {name} {{ #{_anchor(name)} }}\n\n{_doc(value.__doc__)}\n\n{schema_table(schema)}"
+                )
         elif name not in docs:
             continue
         elif name.isupper() and type(value) in (str, int, float):
@@ -423,18 +426,21 @@ def errors_page() -> str:
         for method, op in operations.items():
             for status, response in op.get("responses", {}).items():
                 if int(status) >= 400:
-                    http.append(f"| {method.upper()} `{path}` | {status} | {_cell(response['description'])} |")
+                    http.append(
+                        f"| {method.upper()} `{path}` | {status} | {_cell(response['description'])} |"
+                    )
     return (
-        "# Errors and codes\n\n"
-        + GENERATED
-        + "## Python exceptions\n\n"
+        "# Errors and codes\n\n" + GENERATED + "## Python exceptions\n\n"
         "Every error RoleCall raises on purpose is a `RoleCallError`; its `str()` is the line a user reads. "
-        "The tree as `worker/errors.py` draws it (`tests/worker/test_errors.py` holds the drawing to the code):\n\n"
-        "```text\n" + _doc(errors.__doc__).split("::", 1)[-1].split("\n\nOutside the tree")[0].strip("\n") + "\n```\n\n"
+        "The tree as `worker/errors.py` draws it (`tests/worker/test_errors.py` holds the drawing "
+        "to the code):\n\n"
+        "```text\n"
+        + _doc(errors.__doc__).split("::", 1)[-1].split("\n\nOutside the tree")[0].strip("\n")
+        + "\n```\n\n"
         "Every class, found by importing the whole `worker` package:\n\n" + "\n".join(rows) + "\n\n"
         "## Page protocol codes\n\n"
-        "Sent to the page on the `rolecall.events` stream and the `rolecall.error` attribute, or reported by the "
-        "page library itself; `EndReason` is a session report's `end_reason` "
+        "Sent to the page on the `rolecall.events` stream and the `rolecall.error` attribute, or "
+        "reported by the page library itself; `EndReason` is a session report's `end_reason` "
         "(see [Page protocol](protocol.md)).\n\n" + "\n".join(codes) + "\n\n"
         "## Web API error codes\n\n"
         'Every error of the web backend is JSON, `{"error": {"code": "...", "message": "..."}}`, sometimes '
