@@ -58,19 +58,19 @@ class Block:
     text: str
 
     def __str__(self) -> str:
-        return f"docs/{self.page}:{self.line} ({self.lang})"
+        return f"{self.page}:{self.line} ({self.lang})"
 
 
 def blocks(*langs: str) -> list[Block]:
-    """The fenced blocks of every page in docs/ whose language is one of `langs`."""
+    """The fenced blocks of every page in docs/ (and the README) whose language is one of `langs`."""
     found = []
-    for path in sorted(DOCS.rglob("*.md")):
+    for path in [*sorted(DOCS.rglob("*.md")), ROOT / "README.md"]:
         text = path.read_text(encoding="utf-8")
         for match in FENCE.finditer(text):
             if match["lang"] in langs:
                 line = text.count("\n", 0, match.start()) + 1
                 body = textwrap.dedent(match["body"])
-                found.append(Block(str(path.relative_to(DOCS)), line, match["lang"], body))
+                found.append(Block(str(path.relative_to(ROOT)), line, match["lang"], body))
     return found
 
 
@@ -191,6 +191,6 @@ def test_the_typescript_blocks_type_check() -> None:
 
 def test_the_page_events_guide_shows_every_sender_and_follower() -> None:
     """What tests/worker/test_readme_typescript.py asked of the README's section, now of its page."""
-    joined = "\n".join(b.text for b in TYPESCRIPT if b.page == "how-to/page-events.md")
+    joined = "\n".join(b.text for b in TYPESCRIPT if b.page == "docs/how-to/page-events.md")
     for name in ("sendEvent", "useSendEvent", "onToolActivity", "trackToolActivity", "useToolActivity"):
         assert name in joined
