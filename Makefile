@@ -21,7 +21,7 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/lib/src $(FRONTEND)/demo/src $(FRON
   $(FRONTEND)/demo/index.html $(FRONTEND)/demo/vite.config.ts $(FRONTEND)/tsconfig.base.json \
   $(FRONTEND)/lib/tsconfig.build.json
 
-.PHONY: help setup system-packages frontend types lint format test demo lock clean bench soak
+.PHONY: help setup system-packages frontend types lint format test demo lock clean bench soak docs docs-build
 
 help:
 	@echo "make demo   set up, then run the stack (LiveKit dev server, simulator, ...)"
@@ -30,6 +30,7 @@ help:
 	@echo "make lock   re-pin constraints.txt from .venv after changing pyproject.toml"
 	@echo "make bench  benchmarks against bare livekit-agents (BENCH_ARGS=--quick for a smoke run)"
 	@echo "make soak   20 sessions for 10 minutes on loopback (SOAK_ARGS=\"--sessions 4 --minutes 2\")"
+	@echo "make docs   serve the documentation site on http://127.0.0.1:8000 (MkDocs, live reload)"
 	@echo "make types  regenerate the frontend's generated types after editing roles/ or worker/protocol.py"
 
 # Debian packages: espeak-ng speaks the simulator's replies and the test clips; chromium runs the
@@ -94,18 +95,27 @@ types: $(PY_STAMP) $(NPM_STAMP)
 	cd $(FRONTEND) && npm run generate --workspace lib --silent
 
 lint: $(PY_STAMP)
-	$(PY) -m ruff check worker tests scripts bench
-	$(PY) -m ruff format --check worker tests scripts bench
+	$(PY) -m ruff check worker tests scripts bench docs/*.py
+	$(PY) -m ruff format --check worker tests scripts bench docs/*.py
 	$(PY) -m mypy
 
 format: $(PY_STAMP)
-	$(PY) -m ruff check --fix worker tests scripts bench
-	$(PY) -m ruff format worker tests scripts bench
+	$(PY) -m ruff check --fix worker tests scripts bench docs/*.py
+	$(PY) -m ruff format worker tests scripts bench docs/*.py
 
 # pytest exits 5 when it collects no test: that is a failure here, like any other non-zero code.
-test: setup lint
+test: setup lint docs-build
 	cd $(FRONTEND) && npm test --silent
 	$(PY) -m pytest -m "unit or integration or browser"
+
+# The documentation (docs/, mkdocs.yml). The reference pages are generated from the code during the
+# build (docs/hooks.py); strict mode turns a broken link, anchor or nav entry into a failure.
+export NO_MKDOCS_2_WARNING := 1
+docs: $(PY_STAMP)
+	$(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-build: $(PY_STAMP)
+	$(PY) -m mkdocs build --strict --site-dir site
 
 demo: setup
 	$(PY) scripts/demo.py
@@ -131,5 +141,5 @@ lock: $(PY_STAMP)
 	@echo "constraints.txt updated ($$(wc -l < constraints.txt) pins)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts $(FRONTEND)/node_modules $(FRONTEND)/demo/dist \
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache tests/artifacts $(FRONTEND)/node_modules $(FRONTEND)/demo/dist \
 	  $(FRONTEND)/lib/dist

@@ -1,4 +1,4 @@
-"""The README's "What an error looks like" is real output: `roles check` on tests/roles/data/broken.yaml
+"""The docs' "What an error looks like" (docs/reference/role-files.md) is real output: `roles check` on tests/roles/data/broken.yaml
 next to the starter roles, then on the same file with its field errors fixed."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ DATA = Path(__file__).parent / "data"
 
 
 def _readme_block(after: str) -> list[str]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "reference" / "role-files.md").read_text()
     start = text.index(after)
     block = re.search(r"```text\n(.*?)```", text[start:], re.S)
     assert block, f"no text block after {after!r}"

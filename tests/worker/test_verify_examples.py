@@ -1,4 +1,4 @@
-"""The README's verification examples (examples/verify/) accept what the worker really sends and refuse
+"""The verification examples (examples/verify/, shown in docs/how-to/app-backend.md) accept what the worker really sends and refuse
 anything else: the Python one in-process, the Node one run with `node` on the same requests."""
 
 from __future__ import annotations
