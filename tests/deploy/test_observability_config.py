@@ -32,6 +32,7 @@ def exported_names() -> set[str]:
             names.add(metric.name)
             names.add(metric.name + "_total")
     names.add("rolecall_sessions_active")  # collected by the worker at scrape time (ActiveSessions)
+    names.add("rolecall_reports_pending")  # likewise (PendingReports)
     return names
 
 
