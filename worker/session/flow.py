@@ -29,6 +29,7 @@ from livekit.agents import AgentSession, JobContext, room_io
 from livekit.agents.voice.events import CloseEvent, ErrorEvent
 
 from worker.continuity import TranscriptSaver, summary_from_metadata
+from worker.control.receiver import ControlReceiver
 from worker.dispatch import DispatchError, DispatchRequest
 from worker.protocol import AgentErrorCode
 from worker.realtime import build_model, input_frame_ms
@@ -121,6 +122,10 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
     )
     session, agent, ctx = built.session, built.agent, built.ctx
     spool = open_spool(ctx, role)  # from here on, every line is on disk as it comes
+    # The app backend's live events (`worker.events`), when it asked for them: from the same pieces.
+    ctx.app_events.open(settings, session_id=ctx.session_id, room=job.room.name, report_id=spool.event_id)
+    ctx.record.journal = ctx.app_events.tee(ctx.record.journal)
+    ctx.page.listener = ctx.app_events.page_event
     saver = TranscriptSaver(job.api, job.room.name, ctx.record, job.room.metadata)
     session.on("conversation_item_added", lambda _: saver.changed())
     job.add_shutdown_callback(saver.aclose)
@@ -148,10 +153,15 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
         session_host=False,
     )
     observer.session_started(session)
+    ctx.app_events.started(
+        role=role.name, role_version=role.version, participant=user, model=ctx.record.model
+    )
     if pre_connect is not None:
         pre_connect.take_over()
         job.add_shutdown_callback(pre_connect.aclose)
     await serve_the_room(job, session, ctx, settings, built.events, pre_connect_audio=pre_connect is not None)
+    control = ControlReceiver(job.room, session, ctx, built.events, ctx.app_events)  # the app backend's
+    control.start()
 
     # 4. User, their page's tools, the greeting.
     follow_the_user(job, session, ctx, settings.disconnect_grace_s)
