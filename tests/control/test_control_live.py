@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from worker.protocol import SAY_EXACTLY
 
 pytestmark = pytest.mark.integration
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "control"
 KEY = "control-test-key-0123456789abcdef0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
@@ -297,4 +299,61 @@ async def test_the_cli_lists_and_drives_a_session(
         assert rc == 0
         assert (await stack.wait_report(room))["end_reason"] == "app_ended"
     finally:
+        await ui.leave()
+
+
+@pytest.mark.parametrize("example", ["app_backend.py", "app-backend.mjs"])
+async def test_the_examples_tell_the_agent_when_a_timer_ends(
+    control_stack: tuple[Stack, EventReceiver], web: TestClient[Any, Any], example: str
+) -> None:
+    """docs/how-to/control.md's examples: a signed tool.completed of start_timer makes them send a
+    `context` command through the real web backend once the timer has run out."""
+    from worker.outbox.envelope import Signer
+
+    stack, _ = control_stack
+    path = EXAMPLES / example
+    port = free_port()
+    env = {
+        "ROLECALL_API_URL": str(web.make_url("")).rstrip("/"),
+        "ROLECALL_API_KEY": KEY,
+        "ROLECALL_WEBHOOK_SECRET": HTTP_SECRET,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+    }
+    argv = [sys.executable, str(path)] if example.endswith(".py") else ["node", str(path)]
+    proc = await asyncio.create_subprocess_exec(
+        *argv, str(port), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    ui = await stack.session("concierge")
+    room = ui.room_name
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(15):
+            assert b"listening" in await proc.stdout.readline()
+        await ui.wait_for(lambda: ui.agent_attribute("rolecall.role") == "concierge", what="the agent")
+        text = f"pasta water {example}"
+        event = {
+            "type": "tool.completed",
+            "version": 1,
+            "id": "evt_" + "ab" * 16,
+            "created_at": "2026-12-01T10:00:00.000Z",
+            "session_id": f"{room}:job",
+            "room": room,
+            "seq": 5,
+            "data": {"name": "start_timer", "kind": "frontend", "arguments": {"label": text, "seconds": 1}},
+        }
+        body = json.dumps(event).encode()
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}/events"
+            forged = await http.post(url, data=body, headers={**Signer("x" * 32).headers(event["id"], body)})
+            assert forged.status == 401
+            for _ in range(2):  # a retry is handled once
+                resp = await http.post(url, data=body, headers=Signer(HTTP_SECRET).headers(event["id"], body))
+                assert resp.status == 204
+        await wait_until(lambda: text in items_text(stack), "the example's context item")
+        assert items_text(stack).count(text) == 1
+    finally:
+        proc.terminate()
+        await proc.wait()
         await ui.leave()
