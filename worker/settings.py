@@ -464,7 +464,7 @@ class Settings:
 
         out = []
         if self.events_url and not self.webhook_secret:
-            out.append("ROLECALL_WEBHOOK_SECRET is required when ROLECALL_EVENTS_URL is set (events are signed)")
+            out.append("ROLECALL_WEBHOOK_SECRET is required when ROLECALL_EVENTS_URL is set (to sign)")
         if self.events_url and not self.events_url.startswith(("http://", "https://")):
             out.append(f"ROLECALL_EVENTS_URL={self.events_url}: expected an http:// or https:// URL")
         try:

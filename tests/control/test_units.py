@@ -40,7 +40,7 @@ def test_events_need_a_secret_and_a_valid_filter() -> None:
             need_livekit=False,
         )
     text = str(err.value)
-    assert "ROLECALL_WEBHOOK_SECRET is required when ROLECALL_EVENTS_URL" in text
+    assert "ROLECALL_WEBHOOK_SECRET is required when ROLECALL_EVENTS_URL is set" in text
     assert "ROLECALL_EVENTS_FILTER='bogus'" in text
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -91,7 +92,7 @@ def _run(args: argparse.Namespace, base: str, key: str) -> int:
             user, state = s["participant"] or "-", s["agent_state"] or "-"
             print(f"{s['room']}  {s['role']}  {user}  {state}  {s['started_at']}")
         return 0
-    room = urllib.request.quote(args.room, safe="")
+    room = urllib.parse.quote(args.room, safe="")
     if args.action == "show":
         detail = _call(base, key, "GET", f"/api/sessions/{room}")
         if args.json:

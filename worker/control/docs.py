@@ -30,7 +30,7 @@ _SUMMARIES = {
 
 def paths(json: Any, error: Any, limited: Any, body: Any, body_errors: dict[str, Any]) -> dict[str, Any]:
     """The `/api/sessions` paths, written with `worker.web.openapi`'s helpers."""
-    security = [{"controlApiKey": []}]
+    security: list[dict[str, list[str]]] = [{"controlApiKey": []}]
     auth = {
         "401": error("unauthorized / invalid_api_key: no key, or not one of ROLECALL_WEB_API_KEYS"),
         "503": error("control_off: no ROLECALL_WEB_API_KEYS; livekit_unavailable: LiveKit is not reachable"),
