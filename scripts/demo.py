@@ -60,6 +60,11 @@ def _common_env() -> dict[str, str]:
         "LIVEKIT_API_SECRET": "secret",
         # The worker signs http tool calls with it; the web backend's recipe search verifies them.
         "ROLECALL_TOOL_SECRET": os.environ.get("ROLECALL_TOOL_SECRET") or secrets.token_hex(32),
+        # Live events go to the demo's app backend (the web backend), which tells the agent when the
+        # cooking guide's timer ends (worker/web/demo_events.py); both sign and verify with this secret.
+        "ROLECALL_EVENTS_URL": os.environ.get("ROLECALL_EVENTS_URL")
+        or "http://127.0.0.1:8080/api/demo/events",
+        "ROLECALL_WEBHOOK_SECRET": os.environ.get("ROLECALL_WEBHOOK_SECRET") or secrets.token_hex(32),
     }
 
 

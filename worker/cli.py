@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "web": ("worker.web.cli", "serve the web backend (session start, demo app, recipe API)"),
     "eval": ("worker.evals.cli", "run role evals (roles/evals/*.yaml): offline, or --live against the model"),
     "reports": ("worker.outbox.cli", "session reports in the spool: list, show, resend (the pull fallback)"),
+    "sessions": ("worker.control.cli", "running sessions through the control API: list, show, say, end, ..."),
 }
 
 

@@ -30,6 +30,8 @@ The whole tree (module in brackets, then when it happens)::
     │                             protocol's EventRefusalReason (the RPC error's data)
     ├── AnalysisFailed            [analysis] a role's post-call analysis has no usable answer (reported)
     ├── UnreadableSpoolFile       [outbox.records] a spool file has no usable start record (dead-lettered)
+    ├── CommandFailed             [session.control] the app backend's command cannot be applied
+    ├── Refused                   [control.cli] the control API answered `sessions` with an error
     └── ToolFailure               [tools] a tool call failed; the model is told the tool's error_message
         │                         (python tools raise it themselves: `worker.tools.python`)
         ├── FrontendCallError     [tools.frontend] the page's RPC handler failed, timed out or is missing

@@ -101,13 +101,15 @@ EndReason = Literal[
     "worker_shutdown",
     "session_closed",
     "crashed",
+    "app_ended",
 ]
 """Why a session ended (the report's `end_reason`): the model called `end_session`; a limit of the role
 (`max_duration`, `idle`, `budget`); the user did not come back within the grace period (`user_left`),
 or never joined (`user_absent`); the model connection was lost for good (`model_error`); the worker
 shut the job down (drain limit, exit: `worker_shutdown`); livekit-agents closed the session for a reason
 of its own (`session_closed`); the session's process died before it finished (`crashed`: a partial report,
-`complete: false`, sent by the worker's main process from the session's checkpoints)."""
+`complete: false`, sent by the worker's main process from the session's checkpoints); the app backend
+ended it through the control API (`app_ended`)."""
 
 
 class _Message(BaseModel):

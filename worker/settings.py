@@ -166,6 +166,24 @@ class Settings:
     """How long one delivery attempt may take before it counts as failed. Default 10.
     Env: `ROLECALL_WEBHOOK_TIMEOUT_S`."""
 
+    events_url: str = field(default="", metadata=_env("ROLECALL_EVENTS_URL"))
+    """If set, live session events (`session.started`, `transcript.line`, `tool.completed`, ...,
+    `session.ended`) are POSTed here as they happen, signed like the report with
+    `ROLECALL_WEBHOOK_SECRET`, in order per session, from the worker's main process. Default off.
+    Env: `ROLECALL_EVENTS_URL`."""
+
+    events_filter: str = field(default="*", metadata=_env("ROLECALL_EVENTS_FILTER"))
+    """Which live event types go to `ROLECALL_EVENTS_URL`: comma-separated names (`tool.completed`),
+    prefixes (`tool.*`), or `*` for all. Default `*`. Env: `ROLECALL_EVENTS_FILTER`."""
+
+    events_retry_s: str = field(default="1,2,5,10", metadata=_env("ROLECALL_EVENTS_RETRY_S"))
+    """Seconds between attempts at one live event, comma-separated; the last repeats. Default
+    `1,2,5,10`. Env: `ROLECALL_EVENTS_RETRY_S`."""
+
+    events_give_up_s: float = field(default=60.0, metadata=_env("ROLECALL_EVENTS_GIVE_UP_S"))
+    """How long after its first attempt a live event is dropped (WARNING log) so the session's later
+    events can follow; the report keeps the whole story. Default 60. Env: `ROLECALL_EVENTS_GIVE_UP_S`."""
+
     spool_dir: Path = field(default=Path(".rolecall/spool"), metadata=_env("ROLECALL_SPOOL_DIR"))
     """Folder of the report spool: every session's checkpoints and report, kept until delivered and
     then for `ROLECALL_SPOOL_KEEP_DAYS` (transcripts: created private, mode 0700). One per deployment,
@@ -393,6 +411,7 @@ class Settings:
         out += self._webhook_problems()
         if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
             out.append(f"ROLECALL_WEBHOOK_URL={self.webhook_url}: expected an http:// or https:// URL")
+        out += self._events_problems()
         if self.openai_base_url and not self.openai_base_url.startswith(
             ("http://", "https://", "ws://", "wss://")
         ):
@@ -439,6 +458,28 @@ class Settings:
         except ValueError as exc:
             out.append(f"ROLECALL_WEBHOOK_RETRY_S={self.webhook_retry_s!r}: {exc}")
         return out
+
+    def _events_problems(self) -> list[str]:
+        from worker.events.model import parse_filter
+
+        out = []
+        if self.events_url and not self.webhook_secret:
+            out.append("ROLECALL_WEBHOOK_SECRET is required when ROLECALL_EVENTS_URL is set (to sign)")
+        if self.events_url and not self.events_url.startswith(("http://", "https://")):
+            out.append(f"ROLECALL_EVENTS_URL={self.events_url}: expected an http:// or https:// URL")
+        try:
+            parse_filter(self.events_filter)
+        except ValueError as exc:
+            out.append(f"ROLECALL_EVENTS_FILTER={self.events_filter!r}: {exc}")
+        try:
+            self.events_retry_delays()
+        except ValueError as exc:
+            out.append(f"ROLECALL_EVENTS_RETRY_S={self.events_retry_s!r}: {exc}")
+        return out
+
+    def events_retry_delays(self) -> tuple[float, ...]:
+        """`ROLECALL_EVENTS_RETRY_S` as numbers; ValueError saying what is wrong."""
+        return dataclasses.replace(self, webhook_retry_s=self.events_retry_s).webhook_retry_delays()
 
     def webhook_retry_delays(self) -> tuple[float, ...]:
         """`ROLECALL_WEBHOOK_RETRY_S` as numbers; ValueError saying what is wrong."""

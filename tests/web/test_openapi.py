@@ -24,6 +24,14 @@ EXPECTED = {
     ("/api/recipes/{id}", "get"),
     ("/api/health", "get"),
     ("/api/openapi.json", "get"),
+    ("/api/sessions", "get"),
+    ("/api/sessions/{room}", "get"),
+    ("/api/sessions/{room}/say", "post"),
+    ("/api/sessions/{room}/context", "post"),
+    ("/api/sessions/{room}/respond", "post"),
+    ("/api/sessions/{room}/handoff", "post"),
+    ("/api/sessions/{room}/end", "post"),
+    ("/api/demo/events", "post"),
 }
 
 
@@ -145,7 +153,7 @@ def test_the_webhooks_section_describes_the_session_event_and_validates_a_real_o
     from worker.report import SessionRecord
 
     doc = spec()
-    assert set(doc["webhooks"]) == {"sessionEnded", "httpToolCall"}
+    assert set(doc["webhooks"]) == {"sessionEnded", "httpToolCall", "liveEvent"}
     event_op = doc["webhooks"]["sessionEnded"]["post"]
     headers = {p["name"] for p in event_op["parameters"] if p["in"] == "header"}
     assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}

@@ -109,6 +109,13 @@ class Outbox:
         self._http = http
         self._own_http = http is None
         self._cleaned = 0.0
+        self.events: Any = None
+        """The live events' deliverer (`worker.events.EventOutbox`), when `ROLECALL_EVENTS_URL` is set."""
+        if settings.events_url:
+            from worker.events.delivery import EventOutbox  # it builds on this module
+
+            self.events = EventOutbox(settings, http=http)
+        self._streaming: asyncio.Task[None] | None = None
 
     def pending(self) -> int:
         """How many reports wait for another attempt after a failed one (`rolecall_reports_pending`)."""
@@ -117,6 +124,8 @@ class Outbox:
     async def run(self) -> None:
         """Deliver until cancelled (then `aclose`); an attempt cut off is made again by the next run."""
         self.spool.create()
+        if self.events is not None and self._streaming is None:
+            self._streaming = asyncio.create_task(self.events.run(), name="rolecall.events")
         while True:
             try:
                 await self.scan()
@@ -129,6 +138,12 @@ class Outbox:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._streaming is not None:
+            self._streaming.cancel()
+            await asyncio.gather(self._streaming, return_exceptions=True)
+            self._streaming = None
+        if self.events is not None:
+            await self.events.aclose()
         if self._own_http and self._http is not None:
             await self._http.close()
             self._http = None

@@ -11,6 +11,7 @@ chat.py        typed chat from the user, capped
 surface.py     what the agent participant serves in the room, and nothing more
 page.py        telling the page what happens (`worker.protocol`)
 pre_connect.py the page's pre-connect audio buffer, for roles that ask (the user's only, bounded)
+control.py     commands from the app backend (control API), from the LiveKit server only
 reporting.py   the session's spool file (checkpoints from the start) and its report, with the analysis
 """
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from worker.events.log import AppEvents
 from worker.report import SessionRecord
 from worker.roles import RoleRegistry
 from worker.session.lifecycle import Lifecycle
@@ -45,3 +46,5 @@ class SessionContext:
     """The LiveKit room ('' without a room: `python -m worker eval`)."""
     log_extra: Mapping[str, Any] = field(default_factory=dict)
     """Fields every log line of the session carries (room, job, role, participant)."""
+    app_events: AppEvents = field(default_factory=AppEvents.off)
+    """The session's live events for the app backend (`worker.events`; off until the flow opens them)."""

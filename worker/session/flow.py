@@ -35,6 +35,7 @@ from worker.realtime import build_model, input_frame_ms
 from worker.roles import InvalidRoleError, RenderedRole, Role, RoleError, RoleRegistry
 from worker.session.assemble import build_session
 from worker.session.context import SessionContext
+from worker.session.control import ControlReceiver
 from worker.session.observe import SessionObserver
 from worker.session.pre_connect import PreConnectAudio
 from worker.session.reporting import open_spool, report
@@ -121,6 +122,10 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
     )
     session, agent, ctx = built.session, built.agent, built.ctx
     spool = open_spool(ctx, role)  # from here on, every line is on disk as it comes
+    # The app backend's live events (`worker.events`), when it asked for them: from the same pieces.
+    ctx.app_events.open(settings, session_id=ctx.session_id, room=job.room.name, report_id=spool.event_id)
+    ctx.record.journal = ctx.app_events.tee(ctx.record.journal)
+    ctx.page.listener = ctx.app_events.page_event
     saver = TranscriptSaver(job.api, job.room.name, ctx.record, job.room.metadata)
     session.on("conversation_item_added", lambda _: saver.changed())
     job.add_shutdown_callback(saver.aclose)
@@ -148,10 +153,15 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
         session_host=False,
     )
     observer.session_started(session)
+    ctx.app_events.started(
+        role=role.name, role_version=role.version, participant=user, model=ctx.record.model
+    )
     if pre_connect is not None:
         pre_connect.take_over()
         job.add_shutdown_callback(pre_connect.aclose)
     await serve_the_room(job, session, ctx, settings, built.events, pre_connect_audio=pre_connect is not None)
+    control = ControlReceiver(job.room, session, ctx, built.events, ctx.app_events)  # the app backend's
+    control.start()
 
     # 4. User, their page's tools, the greeting.
     follow_the_user(job, session, ctx, settings.disconnect_grace_s)

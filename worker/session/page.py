@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 
 from livekit import rtc
 
@@ -39,12 +40,16 @@ class Page:
         """The user's identity; None when unknown (then events go to everyone in the room)."""
         self._queued: deque[PageEvent] = deque()
         self._sender: asyncio.Task[None] | None = None
+        self.listener: Callable[[PageEvent], None] | None = None
+        """Also gets every posted event (the app backend's live events: `worker.events`)."""
 
     def post(self, event: PageEvent) -> None:
         """Send `event` soon, in order with the others posted, without waiting (tool activity: a tool
         call must not wait on the room)."""
         if self.local is None:
             return
+        if self.listener is not None:
+            self.listener(event)
         self._queued.append(event)
         if self._sender is None or self._sender.done():
             self._sender = asyncio.get_running_loop().create_task(self._send_queued(), name="rolecall.page")

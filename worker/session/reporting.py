@@ -121,6 +121,7 @@ async def report(
                 status="failed", error=f"internal error ({type(exc).__name__})"
             )
     await asyncio.to_thread(spool.finish, session_report)
+    await asyncio.to_thread(ctx.app_events.ended, session_report)  # the live events' last
     log_report(session_report)
 
 

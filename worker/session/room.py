@@ -104,6 +104,7 @@ def follow_the_user(job: JobContext, session: AgentSession[Any], ctx: SessionCon
     @job.room.on("participant_disconnected")
     def _left(p: rtc.RemoteParticipant) -> None:
         if p.identity == ctx.participant:
+            ctx.app_events.participant(p.identity, left=True)
             ctx.lifecycle.user_left(grace_s)
 
     @job.room.on("participant_connected")
@@ -113,6 +114,7 @@ def follow_the_user(job: JobContext, session: AgentSession[Any], ctx: SessionCon
         ctx.bridge.note_arrival()
         if not ctx.lifecycle.user_returned():
             return  # the first arrival: the flow asks the page for its tools
+        ctx.app_events.participant(p.identity, left=False)
         agent = session.current_agent
         if isinstance(agent, RoleAgent):
             ctx.lifecycle.spawn(discover_tools(agent), name="rolecall.rediscover")

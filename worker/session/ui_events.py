@@ -224,6 +224,15 @@ class UiEvents:
                 self._reply_when_idle(spec, note.id), name="rolecall.ui_event"
             )
 
+    async def add_note(self, agent: Any, text: str) -> str:
+        """Add `text` to the conversation as a system item (the control API's `context`), in turn with
+        the UI events; the item's id."""
+        async with self._adding:
+            chat_ctx = agent.chat_ctx.copy()
+            note = chat_ctx.add_message(role="system", content=text)
+            await agent.update_chat_ctx(chat_ctx, exclude_invalid_function_calls=False)
+        return str(note.id)
+
     async def _reply_when_idle(self, spec: UiEvent, note_id: str) -> None:
         """Once the agent is quiet: answer, unless it has spoken since the event (it saw it then)."""
         try:

@@ -10,7 +10,23 @@ cap that a bare `web.run_app` lacks.
 See `worker.web.app` for the routes and README, "The web backend", for the contract and security model.
 """
 
-from worker.web.app import MAX_BODY_BYTES, create_app
+from __future__ import annotations
+
+import typing as _typing
+
 from worker.web.errors import ApiError
 
+if _typing.TYPE_CHECKING:
+    from worker.web.app import MAX_BODY_BYTES, create_app
+
 __all__ = ["MAX_BODY_BYTES", "ApiError", "create_app"]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    # The app is imported on first use, not with the package: modules the app itself imports (the
+    # control API's service uses `worker.web.admission`) can then be imported first without a cycle.
+    if name in ("MAX_BODY_BYTES", "create_app"):
+        from worker.web import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'worker.web' has no attribute {name!r}")

@@ -8,6 +8,9 @@ POST /api/recipes/search        signed by the worker (find_recipes tool)
 GET  /api/recipes/{id}          a full recipe card (show_recipe)
 GET  /api/health                ready or 503 with the reason
 GET  /api/openapi.json          the OpenAPI 3.1 description
+GET  /api/sessions[/{room}]     the control API (worker.control.routes): running sessions, and
+POST /api/sessions/{room}/...   say, context, respond, handoff, end (API key)
+POST /api/demo/events           the demo's live event receiver (worker.web.demo_events)
 GET  /*                         the built demo app (single-page-app fallback)
 """
 
@@ -25,10 +28,12 @@ from livekit import api
 
 from worker import signing
 from worker.bodies import BodyTooLarge, read_capped
+from worker.control.routes import CONTROL, add_routes
+from worker.control.service import Control
 from worker.roles import RoleRegistry
 from worker.settings import Settings, SettingsError
 from worker.tracing import tracer
-from worker.web import config
+from worker.web import config, demo_events
 from worker.web.auth import Authenticator
 from worker.web.errors import ApiError, error_middleware
 from worker.web.health import HealthCheck
@@ -93,6 +98,8 @@ def create_app(
     app.router.add_get("/api/recipes/{id}", get_recipe)
     app.router.add_get("/api/health", health)
     app.router.add_get("/api/openapi.json", openapi)
+    add_routes(app)
+    demo_events.add_routes(app)
     # Everything outside /api is the demo app; unknown /api paths stay JSON 404s.
     app.router.add_get(r"/{tail:(?!api(?:/|$)).*}", static.handle)
     return app
@@ -108,6 +115,7 @@ async def _livekit(app: web.Application) -> AsyncIterator[None]:
         timeout=aiohttp.ClientTimeout(total=LIVEKIT_API_TIMEOUT_S),
     )
     app[SESSIONS] = Sessions(settings, app[REGISTRY], lk)
+    app[CONTROL] = Control(settings, app[REGISTRY], lk, app[SESSIONS])
     app[HEALTH] = HealthCheck(app[REGISTRY], lk)
     yield
     await lk.aclose()

@@ -65,7 +65,9 @@ _BODY_ERRORS = {
 
 def spec(version: str = "0.1.0") -> dict[str, Any]:
     """The whole OpenAPI document."""
-    _, defs = models_json_schema(_MODELS, ref_template=REF)
+    from worker.control import docs as control  # it builds on this module's helpers
+
+    _, defs = models_json_schema([*_MODELS, *control.MODELS], ref_template=REF)
     paths: dict[str, Any] = {
         "/api/roles": {
             "get": {
@@ -186,6 +188,7 @@ def spec(version: str = "0.1.0") -> dict[str, Any]:
             }
         },
     }
+    paths.update(control.paths(_json, _error, _limited, _body, _BODY_ERRORS))
     return {
         "openapi": "3.1.0",
         "webhooks": webhooks(),
@@ -219,6 +222,12 @@ def spec(version: str = "0.1.0") -> dict[str, Any]:
                     "description": "ROLECALL_WEB_AUTH=jwt: a JWT issued by the app (HS256, or RS256/ES256 "
                     "from its JWKS) with exp, iss, aud, sub (the user) and roles (what the user may "
                     "start); optional vars are asserted by the app and override the page's",
+                },
+                "controlApiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "the control API (/api/sessions): a key of ROLECALL_WEB_API_KEYS, in any "
+                    "ROLECALL_WEB_AUTH mode (the app's servers only; never give it to a browser)",
                 },
                 "toolSignature": {
                     "type": "apiKey",
@@ -275,6 +284,7 @@ def webhooks() -> dict[str, Any]:
                 },
             }
         },
+        "liveEvent": _live_event(),
         "httpToolCall": {
             "post": {
                 "operationId": "httpToolCall",
@@ -313,3 +323,9 @@ def webhooks() -> dict[str, Any]:
             }
         },
     }
+
+
+def _live_event() -> dict[str, Any]:
+    from worker.control import docs as control
+
+    return control.webhook(_body, _header)

@@ -144,11 +144,12 @@ export const TOOL_STATUS_VALUES = ["started", "progress", "done", "failed"] as c
  * or never joined (`user_absent`); the model connection was lost for good (`model_error`); the worker
  * shut the job down (drain limit, exit: `worker_shutdown`); livekit-agents closed the session for a reason
  * of its own (`session_closed`); the session's process died before it finished (`crashed`: a partial report,
- * `complete: false`, sent by the worker's main process from the session's checkpoints).
+ * `complete: false`, sent by the worker's main process from the session's checkpoints); the app backend
+ * ended it through the control API (`app_ended`).
  */
-export type EndReason = "end_session" | "max_duration" | "idle" | "budget" | "user_left" | "user_absent" | "model_error" | "worker_shutdown" | "session_closed" | "crashed";
+export type EndReason = "end_session" | "max_duration" | "idle" | "budget" | "user_left" | "user_absent" | "model_error" | "worker_shutdown" | "session_closed" | "crashed" | "app_ended";
 /** Every {@link EndReason}, in declaration order. */
-export const END_REASON_VALUES = ["end_session", "max_duration", "idle", "budget", "user_left", "user_absent", "model_error", "worker_shutdown", "session_closed", "crashed"] as const satisfies readonly EndReason[];
+export const END_REASON_VALUES = ["end_session", "max_duration", "idle", "budget", "user_left", "user_absent", "model_error", "worker_shutdown", "session_closed", "crashed", "app_ended"] as const satisfies readonly EndReason[];
 
 // --- messages ------------------------------------------------------------------------------------
 
