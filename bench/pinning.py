@@ -44,6 +44,19 @@ class Cores:
         return lambda: os.sched_setaffinity(0, cores)
 
 
+def pin_tree(pid: int, cpus: frozenset[int]) -> None:
+    """Pin every thread of a running process and of its descendants (for a process started unpinned)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    for proc in [root, *root.children(recursive=True)]:
+        for tid in os.listdir(f"/proc/{proc.pid}/task"):
+            try:
+                os.sched_setaffinity(int(tid), cpus)
+            except (ProcessLookupError, PermissionError):
+                continue
+
+
 def allowed_list(pid: int) -> str | None:
     """`Cpus_allowed_list` of a process, as the kernel reports it (None: gone)."""
     try:

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -78,17 +78,31 @@ def targets_for(roles: Iterable[Role], settings: Settings) -> list[Target]:
 
 class HandedOver:
     """A pre-opened connection as a session receives it: the events the server sent while it waited
-    come first from `receive()`; everything else is the `aiohttp` WebSocket itself."""
+    come first from `receive()`; `close()` also lets the pool release its HTTP session; everything else
+    is the `aiohttp` WebSocket itself."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, waiting: list[aiohttp.WSMessage]) -> None:
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        waiting: list[aiohttp.WSMessage],
+        on_close: Callable[[], Awaitable[None]],
+    ) -> None:
         self._ws = ws
         self._waiting = waiting
+        self._on_close = on_close
 
     async def receive(self, timeout: float | None = None) -> aiohttp.WSMessage:  # noqa: ASYNC109 - aiohttp's
         """The next message: one kept while idle, then the socket's."""
         if self._waiting:
             return self._waiting.pop(0)
         return await self._ws.receive(timeout)
+
+    async def close(self, **kwargs: Any) -> bool:
+        """Close the socket, then the pool's HTTP session (it has nothing else open by then)."""
+        try:
+            return await self._ws.close(**kwargs)
+        finally:
+            await self._on_close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ws, name)
@@ -118,6 +132,7 @@ class Preopened:
         self._http: aiohttp.ClientSession | None = None
         self._done = False
         self._closing: asyncio.Future[None] | None = None
+        self._handed: aiohttp.ClientWebSocketResponse | None = None
 
     def start(self) -> None:
         """Start keeping the connections open (on the job's event loop)."""
@@ -144,19 +159,31 @@ class Preopened:
             if not ws.closed:
                 self.taken = url
                 # duck-typed: the session uses receive, send_str, close and closed
-                handed = cast(aiohttp.ClientWebSocketResponse, HandedOver(ws, waiting))
+                self._handed = ws
+                handed = cast(aiohttp.ClientWebSocketResponse, HandedOver(ws, waiting, self._release))
                 logger.debug("model connection pre-opened %.1f s ago handed to the job", self._age(slot))
         self._closing = asyncio.ensure_future(self.aclose())  # the others are not needed by this job
         return handed
 
     async def aclose(self) -> None:
-        """Close every connection not handed over (idempotent)."""
+        """Close every connection not handed over (idempotent); the HTTP session once nothing uses it."""
         self._done = True
         for slot in self._slots.values():
             await _stop(slot.keeper)
-        if self._http is not None:
-            http, self._http = self._http, None
-            await http.close()
+        await self._release()
+
+    async def _release(self) -> None:
+        """Close the HTTP session, unless a keeper still runs or the handed-over socket is still open:
+        closing it would cut that socket too."""
+        if self._http is None or (self._handed is not None and not self._handed.closed):
+            return
+        me = asyncio.current_task()
+        if any(
+            s.keeper is not None and s.keeper is not me and not s.keeper.done() for s in self._slots.values()
+        ):
+            return
+        http, self._http = self._http, None
+        await http.close()
 
     def open_now(self) -> list[str]:
         """URLs with an open, unused connection right now."""
@@ -190,6 +217,7 @@ class Preopened:
                 logger.debug("pre-opened model connection %s; reopening", reason)
         finally:
             slot.ready.set()
+            await self._release()  # the last keeper to end (the loop's shutdown cancels them) closes it
 
     async def _open(self, slot: _Slot) -> aiohttp.ClientWebSocketResponse | None:
         assert self._http is not None
