@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import sys
@@ -19,13 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.figures import audio, capacity, greeting, reload, start, tool
+from bench.figures import audio, capacity, chunk, greeting, reload, start, tool
+from bench.pinning import Cores
 from bench.session import BenchSession, close_session, open_session
 from bench.stack import Stack, WorkerProc
 from bench.tap import Tap
 from tests.support.livekit_server import ROOT
 
-FIGURES = ("tool", "audio", "greeting", "reload", "start", "capacity")
+FIGURES = ("tool", "audio", "greeting", "reload", "start", "chunk", "capacity")
+CAPACITY_VARIANTS: dict[str, dict[str, str]] = {
+    "rolecall": {},
+    "baseline": {},
+    "rolecall_thread": {"ROLECALL_JOB_EXECUTOR": "thread"},
+    "baseline_thread": {"BASELINE_JOB_EXECUTOR": "thread"},
+}
+"""Capacity per worker core: RoleCall and the bare livekit-agents worker, each with livekit-agents'
+process executor (the default) and its thread executor."""
 CHUNK_VARIANT = "rolecall_chunk100"
 
 
@@ -40,13 +50,16 @@ class Counts:
     start: int
     levels: tuple[int, ...]
     window_s: float
+    chunk_sessions: int
+    profile_s: float
 
     @classmethod
     def of(cls, quick: bool, samples: int | None) -> Counts:
         if quick:
-            return cls(samples or 10, samples or 10, 5, 3, 10, 3, 2, (1, 3), 6.0)
+            return cls(samples or 10, samples or 10, 5, 3, 10, 3, 2, (1, 2, 3), 6.0, 2, 8.0)
         n = samples or 200
-        return cls(n, n, 20, 30, 100, 30, 10, (1, 5, 10, 20, 40), 20.0)
+        levels = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 32)
+        return cls(n, n, 20, 30, 100, 30, 10, levels, 15.0, 4, 20.0)
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -58,9 +71,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     only = set(args.only.split(",")) if args.only else set(FIGURES)
     work = Path(tempfile.mkdtemp(prefix="rolecall-bench-"))
     print(f"bench: work dir {work} (logs)", flush=True)
-    stack = Stack.start(work)
+    cores = None if args.no_pin else Cores.split()
+    stack = Stack.start(work, cores)
     tap = Tap(stack.simulator.sim)
     results: dict[str, Any] = {"quick": args.quick, "counts": vars(counts) | {"levels": list(counts.levels)}}
+    results["machine_before"] = machine_load()
     agents: dict[str, WorkerProc] = {}
     try:
         for label, env in (
@@ -110,11 +125,32 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             results["worker_start_ms"] = await asyncio.to_thread(
                 start.run, stack, ("rolecall", "baseline"), counts.start
             )
+        results["pinning"] = stack.pinning()  # the long-lived workers, while they run
+        for w in list(agents.values()):  # capacity and chunk run their workers alone on the worker core
+            w.stop()
+        if "chunk" in only:
+            _say("chunk (20/40/100 ms input chunks)")
+            results["chunk"] = await chunk.run(stack, tap, counts.chunk_sessions, counts.window_s)
         if "capacity" in only:
-            _say("capacity")
-            results["capacity"] = await capacity.run(stack, tap, pair, counts.levels, counts.window_s)
+            _say("capacity (pinned)")
+            variants = {
+                k: v
+                for k, v in CAPACITY_VARIANTS.items()
+                if not args.variants or k in args.variants.split(",")
+            }
+            results["capacity"] = await capacity.run(
+                stack,
+                tap,
+                variants,
+                counts.levels,
+                counts.window_s,
+                profile=("rolecall", "baseline"),
+                profile_s=counts.profile_s,
+                out_dir=args.out,
+            )
     finally:
         stack.stop()
+        results["machine_after"] = machine_load()
     return results
 
 
@@ -129,6 +165,28 @@ async def _close_all(stack: Stack, sessions: dict[str, BenchSession], mics: Any 
         await close_session(stack, s, mics)
 
 
+def machine_load() -> dict[str, Any]:
+    """What else the machine was doing: load averages and the processes busy over half a second (other
+    helpers' runs share these cores)."""
+    import os
+
+    import psutil
+
+    procs = list(psutil.process_iter(["pid", "cmdline"]))
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            p.cpu_percent()
+    time.sleep(0.5)
+    busy = []
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            pct = p.cpu_percent()
+            if pct >= 5.0:
+                busy.append({"pid": p.pid, "cpu_pct": pct, "cmd": " ".join(p.info["cmdline"] or [])[:100]})
+    busy.sort(key=lambda b: -float(b["cpu_pct"]))
+    return {"loadavg": [round(x, 2) for x in os.getloadavg()], "busy_processes": busy[:8]}
+
+
 def _say(figure: str) -> None:
     print(f"bench: {time.strftime('%H:%M:%S')} {figure}", flush=True)
 
@@ -140,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="", help="capacity levels, e.g. 1,5,10 (default by mode)")
     parser.add_argument("--window", type=float, default=None, help="seconds measured per capacity level")
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(FIGURES)}")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the worker to its own core")
+    parser.add_argument(
+        "--variants", default="", help="capacity variants (default all): rolecall,baseline,..."
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="results folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

@@ -25,6 +25,7 @@ from livekit.agents import (
     AgentServer,
     AgentSession,
     JobContext,
+    JobExecutorType,
     RunContext,
     cli,
     function_tool,
@@ -65,7 +66,13 @@ class BenchAgent(Agent):
             raise ToolError(f"show_card failed: {err.message}") from None
 
 
-server = AgentServer(load_fnc=lambda _: 0.0, load_threshold=math.inf, port=0)
+server = AgentServer(
+    load_fnc=lambda _: 0.0,
+    load_threshold=math.inf,
+    port=0,
+    # the bench's capacity figure runs both of livekit-agents' executors
+    job_executor_type=JobExecutorType(os.environ.get("BASELINE_JOB_EXECUTOR", "process")),
+)
 
 
 @server.rtc_session(agent_name=os.environ.get("BASELINE_AGENT_NAME", "baseline"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench import render_capacity
+
 AGENTS = ("rolecall", "baseline", "rolecall_chunk100", "raw_rpc")
 
 
@@ -81,6 +83,7 @@ def targets(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
                     verdict(r - delay <= 250),
                 )
             )
+    rows += render_capacity.targets(doc)
     cap = (doc.get("capacity") or {}).get("rolecall")
     if cap:
         levels = doc.get("counts", {}).get("levels", [])
@@ -138,6 +141,7 @@ def markdown(doc: dict[str, Any]) -> str:
                 out += _table(
                     f"reload_ms, {kind}: role file saved → new version in use", doc["reload_ms"][kind]
                 )
+    out += render_capacity.markdown(doc)
     for label, cap in (doc.get("capacity") or {}).items():
         out += [
             f"**capacity, {label}**: max_sessions {cap['max_sessions']}, rss_mb_per_session "

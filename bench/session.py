@@ -1,7 +1,7 @@
 """Opening one bench session: the participant joins, the agent is dispatched, the greeting plays.
 
-Sessions are opened one at a time so that the simulator connection that appears next is this
-session's (`conn_N`); the figures read that connection's records.
+Sessions are opened one at a time so that the simulator connection first used after the dispatch is
+this session's (`Tap.new_connection`); the figures read that connection's records.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ async def open_session(
 ) -> BenchSession:
     """Dispatch `agent` to a new room, join it, and return once the greeting is heard."""
     room = f"bench-{agent.label}-{uuid.uuid4().hex[:8]}"
-    before = stack.simulator.sim.connection_count
     t0 = time.monotonic()
     await stack.dispatch(agent, room)
     p = await Participant(stack.livekit, room).join()
@@ -44,7 +43,7 @@ async def open_session(
     while conn is None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{agent.label}: no model connection for {room} within {timeout}s")
-        conn = tap.new_connection(before)
+        conn = tap.new_connection(t0)
         await asyncio.sleep(0.01)
     heard = await p.wait_audio(after=t0, timeout=max(1.0, deadline - time.monotonic()))
     return BenchSession(agent.label, room, p, conn, (heard - t0) * 1000)

@@ -13,12 +13,15 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 from livekit import api
 
+from bench.pinning import Cores
 from bench.roles import GREETING
 from tests.support.livekit_server import ROOT, LiveKitServer
 from tests.support.simulator_thread import SimulatorThread
@@ -36,6 +39,8 @@ class WorkerProc:
     agent_name: str
     env: dict[str, str]
     log_path: Path
+    preexec: Callable[[], None] | None = field(default=None, repr=False)
+    """Run in the child before exec (pinning it: `bench.pinning.Cores.worker_preexec`)."""
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def argv(self) -> list[str]:
@@ -53,7 +58,13 @@ class WorkerProc:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
         wall0, mono0 = time.time(), time.monotonic()
         self.proc = subprocess.Popen(
-            self.argv(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv(),
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=self.preexec,  # only sched_setaffinity in the child: no locks taken
         )
         log.close()
         deadline = mono0 + timeout
@@ -122,15 +133,39 @@ class Stack:
     roles_dir: Path
     work_dir: Path
     agents: dict[str, WorkerProc] = field(default_factory=dict)
+    cores: Cores | None = None
+    """How the worker is pinned apart from the rest (None: not pinned)."""
 
     @classmethod
-    def start(cls, work_dir: Path) -> Stack:
+    def start(cls, work_dir: Path, cores: Cores | None = None) -> Stack:
+        """Start livekit-server and the simulator; with `cores`, this process (and so they) is pinned
+        to `cores.rest` first, and workers will be pinned to `cores.worker`."""
         from bench.roles import write_roles_dir
 
+        if cores is not None:
+            cores.pin_self()
         work_dir.mkdir(parents=True, exist_ok=True)
         lk = LiveKitServer(log_path=work_dir / "livekit-server.log").start()
         sim = SimulatorThread(SimulatorConfig(port=0, speech="tone")).start()
-        return cls(lk, sim, write_roles_dir(work_dir / "roles"), work_dir)
+        return cls(lk, sim, write_roles_dir(work_dir / "roles"), work_dir, cores=cores)
+
+    def pinning(self) -> dict[str, Any]:
+        """The CPUs each part may run on, read back from /proc (`Cpus_allowed_list`, per process)."""
+        from bench.pinning import check
+
+        groups = {f"worker {w.label}": [p.pid for p in w.tree()] for w in self.agents.values() if w.proc}
+        groups["bench (users, simulator)"] = [os.getpid()]
+        lk = getattr(self.livekit, "_proc", None)  # the test helper keeps its Popen private
+        if lk is not None:
+            groups["livekit-server"] = [
+                lk.pid,
+                *(c.pid for c in psutil.Process(lk.pid).children(recursive=True)),
+            ]
+        return {
+            "worker_cpus": sorted(self.cores.worker) if self.cores else None,
+            "other_cpus": sorted(self.cores.rest) if self.cores else None,
+            "cpus_allowed_list": check(groups),
+        }
 
     def worker(
         self, label: str, *, live_reload: bool = False, extra_env: dict[str, str] | None = None
@@ -154,7 +189,8 @@ class Stack:
             "ROLECALL_MAX_SESSIONS": "100000",
             **(extra_env or {}),
         }
-        return WorkerProc(label, name, env, self.work_dir / f"{name}.log")
+        preexec = self.cores.worker_preexec() if self.cores else None
+        return WorkerProc(label, name, env, self.work_dir / f"{name}.log", preexec)
 
     async def dispatch(self, agent: WorkerProc, room: str, participant: str = "user") -> None:
         metadata = json.dumps({"role": "bench", "participant": participant})

@@ -27,6 +27,9 @@ class Tap:
     """call_id -> when its `function_call_output` `conversation.item.create` arrived."""
     session_updates: list[tuple[str, float, str]] = field(default_factory=list)
     """(connection, arrival, instructions) of every `session.update` carrying instructions."""
+    first_event: dict[str, float] = field(default_factory=dict)
+    """Per connection: arrival of the first client event on it (a pre-opened one waits for its job)."""
+    _claimed: set[str] = field(default_factory=set)
     _detectors: dict[str, OnsetDetector] = field(default_factory=dict)
     _loud_responses: set[str] = field(default_factory=set)
     _sent_pos: int = 0
@@ -37,6 +40,7 @@ class Tap:
         end = len(received)
         for r in received[self._recv_pos : end]:
             ev = r.event
+            self.first_event.setdefault(r.connection, r.at)
             if r.type == "input_audio_buffer.append" and isinstance(ev.get("audio"), str):
                 pcm = decode_pcm(ev["audio"])
                 self.input_samples[r.connection] += len(pcm)
@@ -69,6 +73,14 @@ class Tap:
                     self.calls[str(item.get("call_id"))] = (r.connection, r.at)
         self._sent_pos = end
 
-    def new_connection(self, before: int) -> str | None:
-        """The id of the connection opened after `before` connections, once it exists."""
-        return f"conn_{before + 1}" if self.sim.connection_count > before else None
+    def new_connection(self, since: float) -> str | None:
+        """The connection a session dispatched at `since` (time.monotonic()) uses, once it has sent on it:
+        the first unclaimed one whose first client event came after `since`. Not "the next one opened":
+        RoleCall's idle job processes open theirs before any dispatch (`worker.preopen`)."""
+        self.poll()
+        found = [(at, c) for c, at in self.first_event.items() if at >= since and c not in self._claimed]
+        if not found:
+            return None
+        conn = min(found)[1]
+        self._claimed.add(conn)
+        return conn

@@ -11,11 +11,14 @@ Pinned: livekit-agents 1.8.9, livekit (rtc) 1.1.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from livekit import rtc
 from livekit.agents import AgentServer, AgentSession, utils
 from livekit.agents.cli import proto
@@ -217,3 +220,70 @@ def _warn_once(key: str, message: str, log: Callable[..., None] = logger.warning
     if key not in _warned:
         _warned.add(key)
         log("livekit-agents %s compatibility: %s", LIVEKIT_AGENTS_VERSION, message)
+
+
+# --- pre-opened model connections (worker.preopen) ----------------------------------------------------
+
+
+def on_job_loop(callback: Callable[[], None]) -> None:
+    """Call `callback` on the event loop this thread creates next: the job's loop, when called from
+    `setup_fnc` (livekit-agents 1.8.9 runs it before `ipc/proc_client.py` creates the job's loop with
+    `asyncio.new_event_loop()`, in the job's process or, for the thread executor, its thread).
+
+    Wraps `new_event_loop` of the current event loop policy (the object is kept, with its state), with a
+    per-thread queue, so job threads never see each other's callbacks. Changed upstream (the loop made
+    before `setup_fnc`, or not through the policy): the callback never runs, and models connect when the
+    job starts, as without pre-opening.
+    """
+    policy = asyncio.get_event_loop_policy()
+    if not getattr(policy, "_rolecall_job_loop_hook", False):
+        make_loop = policy.new_event_loop
+
+        def new_event_loop() -> asyncio.AbstractEventLoop:
+            loop = make_loop()
+            callbacks, _job_loop.callbacks = getattr(_job_loop, "callbacks", []), []
+            for cb in callbacks:
+                loop.call_soon(cb)
+            return loop
+
+        policy.new_event_loop = new_event_loop  # type: ignore[method-assign]
+        policy._rolecall_job_loop_hook = True  # type: ignore[attr-defined]
+    _job_loop.callbacks = [*getattr(_job_loop, "callbacks", []), callback]
+
+
+_job_loop = threading.local()
+"""Callbacks waiting for this thread's next event loop (`on_job_loop`)."""
+
+
+def live_sessions_url(base_url: str) -> str:
+    """The WebSocket URL a GPT-Live session connects to (`gpt_live._live_sessions_url`, private).
+    Renamed upstream: an ImportError here, so GPT-Live roles are not pre-opened (the caller logs it)."""
+    from livekit.agents.llm._realtime.gpt_live import _live_sessions_url
+
+    return str(_live_sessions_url(base_url, is_azure=False))
+
+
+TakeConnection = Callable[[str], Awaitable["aiohttp.ClientWebSocketResponse | None"]]
+
+
+def connect_through(session: realtime.RealtimeSession | GPTLiveSession, take: TakeConnection) -> bool:
+    """Make the session ask `take(url)` for an open connection before it opens one itself.
+
+    Replaces the session's `_create_ws_conn` (private; both `RealtimeSession` and `GPTLiveSession` call
+    it for each connection attempt from their `_main_task`, which starts on the next loop iteration),
+    reading the URL from `_create_ws_url_and_headers` (private). Renamed upstream: the session opens its
+    own connections, a warning says so, and False is returned.
+    """
+    original = getattr(session, "_create_ws_conn", None)
+    target = getattr(session, "_create_ws_url_and_headers", None)
+    if not callable(original) or not callable(target):
+        _warn_once("ws_conn", "no _create_ws_conn on the model session; pre-opened connections unused")
+        return False
+
+    async def create_ws_conn() -> aiohttp.ClientWebSocketResponse:
+        url, _headers = target()
+        ws = await take(url)
+        return ws if ws is not None else await original()
+
+    session._create_ws_conn = create_ws_conn  # type: ignore[method-assign]
+    return True

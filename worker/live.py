@@ -15,7 +15,7 @@ from typing import Any
 from livekit.agents import llm
 from livekit.agents.llm._realtime.gpt_live import GPTLiveModel, GPTLiveSession, ResponsesDelegationOptions
 
-from worker._livekit_compat import set_live_backend
+from worker._livekit_compat import TakeConnection, connect_through, set_live_backend
 from worker.roles import Role
 from worker.roles.model_settings import FunctionChoice, ModelSettings, ToolChoice
 from worker.settings import Settings
@@ -50,7 +50,7 @@ def backend_options(model: ModelSettings, instructions: str | None = None) -> Re
     return options
 
 
-def build_live_model(role: Role, settings: Settings) -> RoleCallLiveModel:
+def build_live_model(role: Role, settings: Settings, take: TakeConnection | None = None) -> RoleCallLiveModel:
     """A GPTLiveModel with the role's model, voice and backend; the backend's instructions are set by
     the session (`RoleCallLiveModel.set_backend`) once the role's prompt is rendered."""
     m = role.model
@@ -63,7 +63,7 @@ def build_live_model(role: Role, settings: Settings) -> RoleCallLiveModel:
     }
     if settings.openai_base_url:
         kwargs["base_url"] = settings.openai_base_url
-    return RoleCallLiveModel(**kwargs)
+    return RoleCallLiveModel(take=take, **kwargs)
 
 
 class RoleCallLiveModel(GPTLiveModel):
@@ -73,11 +73,12 @@ class RoleCallLiveModel(GPTLiveModel):
     first session before the room is joined; GPT-Live connects at once and sends `session.start` only
     once the agent has configured it. **A backend to retune**: `set_backend` changes the backend's
     settings on the model (for sessions to come) and on every session of it (a started one gets a
-    sparse `session.update`).
+    sparse `session.update`). **A pre-opened connection**: with `take`, as the Realtime model has.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, take: TakeConnection | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.take = take
         self._early: GPTLiveSession | None = None
         self._early_errors: list[Any] = []
         self._sessions: list[GPTLiveSession] = []
@@ -116,5 +117,7 @@ class RoleCallLiveModel(GPTLiveModel):
 
     def _new_session(self) -> GPTLiveSession:
         session = super().session()
+        if self.take is not None:
+            connect_through(session, self.take)
         self._sessions.append(session)
         return session

@@ -16,7 +16,7 @@ from openai.types.realtime.realtime_truncation import RealtimeTruncation
 from openai.types.realtime.realtime_truncation_retention_ratio import RealtimeTruncationRetentionRatio
 from opentelemetry.trace import StatusCode
 
-from worker._livekit_compat import set_input_chunk
+from worker._livekit_compat import TakeConnection, connect_through, set_input_chunk
 from worker.live import SIMULATOR_KEY, RoleCallLiveModel, build_live_model, tool_choice_of
 from worker.metrics import MODEL_CONNECTIONS, MODEL_RECONNECTS
 from worker.roles import Role
@@ -34,14 +34,17 @@ RoleModel = Union["RoleCallRealtimeModel", RoleCallLiveModel]
 """The model a session of a role runs on (both can `open_early()` and `aclose()`)."""
 
 
-def build_model(role: Role, settings: Settings) -> RoleModel:
-    """The role's model: a RealtimeModel, or under `api: live` a GPTLiveModel."""
+def build_model(role: Role, settings: Settings, take: TakeConnection | None = None) -> RoleModel:
+    """The role's model: a RealtimeModel, or under `api: live` a GPTLiveModel. With `take`, its first
+    session asks it for a pre-opened connection (`worker.preopen.Preopened.take`) before connecting."""
     if role.model.live:
-        return build_live_model(role, settings)
-    return build_realtime_model(role, settings)
+        return build_live_model(role, settings, take)
+    return build_realtime_model(role, settings, take)
 
 
-def build_realtime_model(role: Role, settings: Settings) -> RoleCallRealtimeModel:
+def build_realtime_model(
+    role: Role, settings: Settings, take: TakeConnection | None = None
+) -> RoleCallRealtimeModel:
     """A RealtimeModel with the role's model, voice, modalities, turn detection, transcription, noise
     reduction, truncation, reasoning effort, tool choice and parallel tool calls.
 
@@ -77,7 +80,10 @@ def build_realtime_model(role: Role, settings: Settings) -> RoleCallRealtimeMode
     if settings.openai_base_url:
         kwargs["base_url"] = settings.openai_base_url
     model = RoleCallRealtimeModel(
-        input_chunk_ms=settings.audio_input_chunk_ms, parallel_tool_calls=m.parallel_tool_calls, **kwargs
+        input_chunk_ms=settings.audio_input_chunk_ms,
+        parallel_tool_calls=m.parallel_tool_calls,
+        take=take,
+        **kwargs,
     )
     if m.max_output_tokens != "inf":
         model.update_options(max_response_output_tokens=m.max_output_tokens)
@@ -128,6 +134,9 @@ class RoleCallRealtimeModel(realtime.RealtimeModel):
     right after construction (`worker._livekit_compat.set_input_chunk` says how and why that is safe).
     Pair it with room input frames no longer than the chunk (`room_io.AudioInputOptions(frame_size_ms=...)`,
     50 ms by default).
+
+    **A pre-opened connection.** With `take`, each new session first asks it for a connection the idle
+    job process opened before the job (`worker.preopen`); only the first ask can be answered.
     """
 
     def __init__(
@@ -135,9 +144,11 @@ class RoleCallRealtimeModel(realtime.RealtimeModel):
         *,
         input_chunk_ms: int = LIVEKIT_INPUT_CHUNK_MS,
         parallel_tool_calls: bool | None = None,
+        take: TakeConnection | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.take = take
         self.input_chunk_ms = input_chunk_ms
         self.parallel_tool_calls = parallel_tool_calls
         self._early: realtime.RealtimeSession | None = None
@@ -176,6 +187,8 @@ class RoleCallRealtimeModel(realtime.RealtimeModel):
 
     def _new_session(self, *, turn_detection_disabled: bool) -> realtime.RealtimeSession:
         sess = super().session(turn_detection_disabled=turn_detection_disabled)
+        if self.take is not None:
+            connect_through(sess, self.take)
         if self.input_chunk_ms != LIVEKIT_INPUT_CHUNK_MS:
             set_input_chunk(sess, self.input_chunk_ms)
         _observe_connection(sess)

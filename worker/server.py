@@ -35,10 +35,11 @@ from aiohttp import web
 from livekit.agents import AgentServer, JobExecutorType, JobProcess, JobRequest
 from livekit.agents.worker import ServerEnvOption
 
-from worker._livekit_compat import LoadAwareServer, registration
+from worker._livekit_compat import LoadAwareServer, on_job_loop, registration
 from worker.dispatch import DispatchError, DispatchRequest
 from worker.metrics import ActiveSessions, PendingReports, exposition, role_label
 from worker.outbox import Outbox
+from worker.preopen import PREOPENED, Preopened, targets_for
 from worker.roles import RoleChange, RoleError, RoleRegistry
 from worker.session import PREWARMED_REGISTRY, entrypoint
 from worker.settings import Settings
@@ -235,7 +236,7 @@ def build_server(settings: Settings, *, devmode: bool) -> RoleCallServer:
         max_retry=settings.livekit_max_retry,
         drain_timeout=settings.drain_timeout_s,
         # One warm job process in dev too: a dispatch need not wait for a process to start.
-        num_idle_processes=1 if devmode else settings.idle_processes,
+        num_idle_processes=1 if devmode else settings.warm_processes(),
         setup_fnc=prewarm,
         job_executor_type=JobExecutorType(settings.job_executor),
         initialize_process_timeout=PROCESS_START_TIMEOUT_S,
@@ -267,7 +268,8 @@ async def watch_roles(settings: Settings) -> None:
 
 
 def prewarm(proc: JobProcess) -> None:
-    """Load every role in the idle job process, so that a job's lookup costs a few `stat`s, not a parse.
+    """Load every role in the idle job process, so that a job's lookup costs a few `stat`s, not a parse;
+    and (ROLECALL_MODEL_PREOPEN) open a connection to each model the roles use (`worker.preopen`).
 
     The registry is stat-based, so a role edited after this still reaches the job (measured with
     `make bench`: a cold lookup is about 25 ms on the greeting's critical path).
@@ -275,13 +277,22 @@ def prewarm(proc: JobProcess) -> None:
     try:
         loaded = Settings.load()
         registry = RoleRegistry(loaded.roles_dir, policy=loaded.role_policy())
+        roles = []
         for name in registry.names():
             with contextlib.suppress(RoleError):
-                registry.get(name)
+                roles.append(registry.get(name))
     except Exception:  # the job reports any real problem itself; prewarming is only an optimisation
         logger.exception("could not prewarm the role registry")
         return
     proc.userdata[PREWARMED_REGISTRY] = registry
+    if loaded.model_preopen:
+        try:
+            preopened = Preopened(targets_for(roles, loaded), max_age_s=loaded.model_preopen_max_age_s)
+        except Exception:  # e.g. livekit-agents renamed what `targets_for` reads: connect per job
+            logger.exception("could not pre-open model connections")
+            return
+        proc.userdata[PREOPENED] = preopened
+        on_job_loop(preopened.start)  # the job's event loop does not exist yet
 
 
 def _saved(change: RoleChange) -> str:

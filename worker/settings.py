@@ -8,6 +8,7 @@ Every setting is a field below with its environment variable and default in the 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -96,10 +97,21 @@ class Settings:
     own 100 ms chunks (`make bench`), for more, smaller WebSocket messages; see README, 'Benchmarks'.
     Env: `ROLECALL_AUDIO_INPUT_CHUNK_MS`."""
 
-    idle_processes: int = field(default=2, metadata=_env("ROLECALL_IDLE_PROCESSES"))
+    idle_processes: int | None = field(default=None, metadata=_env("ROLECALL_IDLE_PROCESSES"))
     """Warm job processes kept ready under `start`, so a dispatch does not wait for a process to
-    start (`dev` keeps 1). The worker registers once they are up. Default 2. Env:
-    `ROLECALL_IDLE_PROCESSES`."""
+    start (`dev` keeps 1); livekit-agents lowers it as the load nears capacity. The worker registers
+    once they are up. Default: a fifth of ROLECALL_MAX_SESSIONS, at least 2 (`warm_processes`).
+    Env: `ROLECALL_IDLE_PROCESSES`."""
+
+    model_preopen: bool = field(default=True, metadata=_env("ROLECALL_MODEL_PREOPEN"))
+    """Idle job processes hold an open model connection for the roles' models, so a job's first
+    message to the model is its `session.update` (no handshake before the greeting). Default `true`.
+    Env: `ROLECALL_MODEL_PREOPEN` (`true`/`false`)."""
+
+    model_preopen_max_age_s: float = field(default=600.0, metadata=_env("ROLECALL_MODEL_PREOPEN_MAX_AGE_S"))
+    """Seconds an unused pre-opened model connection is kept before it is closed and reopened (its
+    session clock runs from the handshake; OpenAI ends sessions at 60 minutes). Default 600.
+    Env: `ROLECALL_MODEL_PREOPEN_MAX_AGE_S`."""
 
     job_executor: str = field(default="process", metadata=_env("ROLECALL_JOB_EXECUTOR"))
     """How sessions run: `process` (livekit-agents' default, one process per session: isolated, about
@@ -404,6 +416,12 @@ class Settings:
         chunk = self.audio_input_chunk_ms
         if not 10 <= chunk <= 100 or chunk % 10:
             out.append(f"ROLECALL_AUDIO_INPUT_CHUNK_MS={chunk}: expected 10 to 100, a multiple of 10")
+        if self.idle_processes is not None and self.idle_processes < 0:
+            out.append(f"ROLECALL_IDLE_PROCESSES={self.idle_processes}: expected 0 or more")
+        if not 10 <= self.model_preopen_max_age_s <= 2400:
+            out.append(
+                f"ROLECALL_MODEL_PREOPEN_MAX_AGE_S={self.model_preopen_max_age_s:g}: expected 10 to 2400"
+            )
         if self.job_executor not in ("process", "thread"):
             out.append(f"ROLECALL_JOB_EXECUTOR={self.job_executor}: expected process or thread")
         if self.webhook_url and not self.webhook_secret:
@@ -524,6 +542,13 @@ class Settings:
     def live_reload_enabled(self, devmode: bool) -> bool:
         """Whether running sessions follow role file edits."""
         return devmode if self.live_reload is None else self.live_reload
+
+    def warm_processes(self) -> int:
+        """Warm job processes to keep under `start`: ROLECALL_IDLE_PROCESSES, or a fifth of the
+        capacity (at least 2), so the sessions still to come at 80% load find a process ready."""
+        if self.idle_processes is not None:
+            return self.idle_processes
+        return max(2, math.ceil(self.max_sessions / 5))
 
 
 def _shown(f: dataclasses.Field[Any], raw: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -116,13 +117,18 @@ async def measure_level(
     }
 
 
+INPUT_DROP_TOLERANCE = 0.01
+"""`input_drop` compares audio received with the window's length (+1 s for the last appends): a level
+with no loss reads up to about half a percent either way, so 1% is the line for "no input loss"."""
+
+
 def _failed(level: dict[str, Any], first: dict[str, Any]) -> str | None:
     p95, p95_1 = level["audio_in_ms"]["p95"], first["audio_in_ms"]["p95"]
     if p95 is None or (p95_1 is not None and p95 > 2 * p95_1):
         return f"audio-in p95 {p95} ms > 2 × {p95_1} ms"
-    if level["bursts"] and level["missing_bursts"] / level["bursts"] > 0.02:
+    if level["missing_bursts"]:
         return f"{level['missing_bursts']} of {level['bursts']} bursts missing"
-    if level["input_drop"] > 0.05:
+    if level["input_drop"] > INPUT_DROP_TOLERANCE:
         return f"input audio drop {level['input_drop']:.1%}"
     return None
 
@@ -151,9 +157,11 @@ async def ramp(
             if psutil.virtual_memory().available / 2**20 < MIN_AVAILABLE_MB:
                 stop_reason = "memory nearly exhausted"
                 break
+            opened: list[float] = []
             try:
                 while len(sessions) < level:
                     sessions.append(await open_session(stack, tap, agent, mics=mics, timeout=60.0))
+                    opened.append(sessions[-1].greeting_ms)
             except TimeoutError as exc:
                 stop_reason = f"could not open session {len(sessions) + 1}: {exc}"
                 break
@@ -164,6 +172,8 @@ async def ramp(
             res["rss_mb_per_session"] = round((res["rss_mb"] - base.rss_mb) / level, 1)
             res["pss_mb_per_session"] = round((res["pss_mb"] - base.pss_mb) / level, 1)
             res["cpu_pct_per_session"] = round(res["cpu_pct"] / level, 1)
+            res["greeting_ms_of_new_sessions"] = summarize(opened)
+            res["cpus_allowed_list"] = stack.pinning()["cpus_allowed_list"].get(f"worker {agent.label}")
             results.append(res)
             reason = _failed(res, results[0])
             if reason:
@@ -175,7 +185,14 @@ async def ramp(
             await close_session(stack, s)
     passed = [r for r in results if _failed(r, results[0]) is None] if results else []
     last = passed[-1] if passed else None
+    near_80 = min(passed, key=lambda r: abs(r["sessions"] - 0.8 * last["sessions"])) if last else None
     return {
+        "at_80pct": {
+            "sessions": near_80["sessions"],
+            "greeting_ms_of_new_sessions": near_80["greeting_ms_of_new_sessions"],
+        }
+        if near_80
+        else None,
         "max_sessions": last["sessions"] if last else 0,
         "rss_mb_per_session": last["rss_mb_per_session"] if last else None,
         "pss_mb_per_session": last["pss_mb_per_session"] if last else None,
@@ -187,16 +204,69 @@ async def ramp(
     }
 
 
+async def profile_at(
+    stack: Stack, tap: Tap, agent: WorkerProc, n: int, seconds: float, out_dir: Path, call_every_s: float
+) -> dict[str, Any]:
+    """`n` sessions under the capacity load (bursts and tool calls) while py-spy records the worker."""
+    from bench import profile
+
+    mics = MicDriver()
+    mics.start()
+    sessions: list[BenchSession] = []
+    rtts: list[float] = []
+    callers: list[asyncio.Future[None]] = []
+    try:
+        for _ in range(n):
+            sessions.append(await open_session(stack, tap, agent, mics=mics, timeout=60.0))
+        for s in sessions:
+            await s.participant.wait_quiet(0.5, timeout=20.0)
+            s.participant.bursting = True
+        callers = [
+            asyncio.ensure_future(_caller(tap, s, call_every_s, i * call_every_s / n, rtts))
+            for i, s in enumerate(sessions)
+        ]
+        assert agent.proc is not None
+        return await asyncio.to_thread(
+            profile.record, agent.proc.pid, agent.tree(), out_dir, agent.label, seconds, n
+        )
+    finally:
+        for c in callers:
+            c.cancel()
+        await asyncio.gather(*callers, return_exceptions=True)
+        await mics.stop()
+        for s in sessions:
+            await close_session(stack, s)
+
+
 async def run(
     stack: Stack,
     tap: Tap,
-    agents: dict[str, WorkerProc],
+    variants: dict[str, dict[str, str]],
     levels: tuple[int, ...],
     window_s: float,
+    *,
+    profile: tuple[str, ...] = (),
+    profile_s: float = 20.0,
+    out_dir: Path | None = None,
     call_every_s: float = 4.0,
     budget_s: float = 900.0,
 ) -> dict[str, Any]:
-    return {
-        label: await ramp(stack, tap, agent, levels, window_s, call_every_s, budget_s)
-        for label, agent in agents.items()
-    }
+    """Ramp each variant (label -> extra worker env) in its own, freshly started worker, alone on the
+    worker core; then profile the labels in `profile` at the capacity they reached."""
+    out: dict[str, Any] = {}
+    for label, env in variants.items():
+        agent = stack.worker(label, extra_env=env)
+        agent.start()
+        stack.agents[f"capacity {label}"] = agent
+        try:
+            await asyncio.sleep(3.0)  # the warm job processes finish starting
+            out[label] = await ramp(stack, tap, agent, levels, window_s, call_every_s, budget_s)
+            n = out[label]["max_sessions"]
+            if label in profile and out_dir is not None and n > 0:
+                out[label]["profile"] = await profile_at(
+                    stack, tap, agent, n, profile_s, out_dir, call_every_s
+                )
+        finally:
+            agent.stop()
+            stack.agents.pop(f"capacity {label}", None)
+    return out

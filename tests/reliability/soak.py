@@ -33,6 +33,7 @@ import numpy as np
 import psutil
 from livekit import rtc
 
+from bench.pinning import Cores, pin_tree
 from tests.session.app_server import AppServer
 from tests.session.bench_roles import SECOND_ROLE, bench_role
 from tests.support.livekit_server import ROOT, LiveKitServer
@@ -247,7 +248,11 @@ async def soak(
     workdir: Path,
     ramp_s: float = RAMP_S,
     worker_env: dict[str, str] | None = None,
+    pin: bool = False,
 ) -> dict[str, Any]:
+    cores = Cores.split() if pin else None
+    if cores is not None:  # this process (the users' drivers, the simulator) and livekit-server: the rest
+        cores.pin_self()
     livekit = LiveKitServer(log_path=workdir / "livekit.log").start()
     # Records off: a 10-minute, 20-session run would keep every event; only `violations` is read.
     simulator = SimulatorThread(SimulatorConfig(port=0, speech="tone", record=False)).start()
@@ -286,11 +291,14 @@ async def soak(
         "ramp_s": ramp_s,
         "driver_processes": max(1, -(-sessions // USERS_PER_DRIVER)),
         "worker_env": worker_env or {},
+        "worker_cpus": sorted(cores.worker) if cores else None,
     }
     try:
         worker.start()
         assert worker.proc is not None
         pid = worker.proc.pid
+        if cores is not None:  # the worker and the processes it has started; later ones inherit it
+            pin_tree(pid, cores.worker)
         await asyncio.sleep(3)  # the idle job process starts
         procs_before = len(tree(pid))
         threads_before = psutil.Process(pid).num_threads()
@@ -455,6 +463,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--executor", choices=("process", "thread"), default=None, help="ROLECALL_JOB_EXECUTOR for the worker"
     )
+    parser.add_argument(
+        "--pin", action="store_true", help="worker on one core, everything else on the others"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak-latest.json")
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep the logs (worker, livekit-server) in this new folder"
@@ -463,10 +474,10 @@ def main(argv: list[str] | None = None) -> int:
     env = {"ROLECALL_JOB_EXECUTOR": args.executor} if args.executor else {}
     if args.keep is not None:
         args.keep.mkdir(parents=True)
-        result = asyncio.run(soak(args.sessions, args.minutes, args.keep, args.ramp, env))
+        result = asyncio.run(soak(args.sessions, args.minutes, args.keep, args.ramp, env, args.pin))
     else:
         with tempfile.TemporaryDirectory(prefix="rolecall-soak-") as tmp:
-            result = asyncio.run(soak(args.sessions, args.minutes, Path(tmp), args.ramp, env))
+            result = asyncio.run(soak(args.sessions, args.minutes, Path(tmp), args.ramp, env, args.pin))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(summary_text(result))

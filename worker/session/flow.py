@@ -30,6 +30,7 @@ from livekit.agents.voice.events import CloseEvent, ErrorEvent
 
 from worker.continuity import TranscriptSaver, summary_from_metadata
 from worker.dispatch import DispatchError, DispatchRequest
+from worker.preopen import PREOPENED, Preopened
 from worker.protocol import AgentErrorCode
 from worker.realtime import build_model, input_frame_ms
 from worker.roles import InvalidRoleError, RenderedRole, Role, RoleError, RoleRegistry
@@ -85,7 +86,8 @@ async def _run(job: JobContext, settings: Settings, observer: SessionObserver) -
     observer.role_resolved(role.name)
 
     # 2. Model (Realtime, or GPT-Live for `api: live`), opening while the room connects and the user arrives.
-    model = build_model(role, settings)
+    preopened = job.proc.userdata.get(PREOPENED)  # a connection the idle process opened: no handshake
+    model = build_model(role, settings, preopened.take if isinstance(preopened, Preopened) else None)
     model.open_early()
     job.add_shutdown_callback(model.aclose)
     pre_connect = pre_connect_audio(job, role, request.participant, log_extra)  # held from before we join
