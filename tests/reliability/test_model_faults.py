@@ -50,7 +50,7 @@ async def tool_call(rel: RelStack, ui: UIParticipant, title: str) -> None:
 def connection_of_room(rel: RelStack, ui: UIParticipant) -> Any:
     """The simulator connection serving this session (the newest; tests run one session at a time)."""
     sim = rel.simulator.sim
-    return sim.connections[-1]
+    return sim.newest_in_use()
 
 
 async def end_and_report(rel: RelStack, ui: UIParticipant) -> dict[str, Any]:

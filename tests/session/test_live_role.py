@@ -171,7 +171,7 @@ async def test_a_fatal_gpt_live_error_ends_the_session_and_tells_the_page(stack:
     ui = await stack.session("bench-gpt-live", {"show_card": lambda a: {"shown": a["title"]}})
     try:
         await ui.wait_for(lambda: "Hello from the live bench." in ui.agent_text(), what="the greeting")
-        live = stack.simulator.sim.connections[-1]  # this session's (tests run one at a time)
+        live = stack.simulator.sim.newest_in_use()  # this session's (tests run one at a time)
         assert live.wire.name == "live"
         live.faults.error = "insufficient_quota"  # the model's next turn fails, as when the quota is gone
         await ui.say_text("/say are you there")

@@ -67,7 +67,7 @@ async def test_model_connection_lost_for_good_tells_the_user_and_ends(stack: Sta
     try:
         await ui.wait_for(lambda: "Hello" in ui.agent_text(), what="greeting")
         # A fatal error from the model (OpenAI's insufficient_quota): livekit-agents gives up.
-        conn = sim.connections[-1]
+        conn = sim.newest_in_use()
         conn.faults.error = "insufficient_quota"
         await ui.say_text("are you there")
         event = await ui.wait_for(

@@ -95,6 +95,8 @@ class Connection:
         self.faults = sim.faults.copy()
         self.closed = False
         self.sent_count = 0
+        self.received_count = 0
+        """Client messages received (0: a connection opened ahead of use, not yet taken by a session)."""
         self._lock = asyncio.Lock()
         self._cause = _NO_CLIENT_EVENT
         """The client event being handled, named in the log line of an `error` sent meanwhile."""
@@ -187,6 +189,7 @@ class Connection:
 
     async def _handle_message(self, message: str | bytes) -> None:
         at = time.monotonic()
+        self.received_count += 1
         try:
             event = self.wire.parse(message, self.sim.config.max_event_bytes)
         except ProtocolError as err:
@@ -253,6 +256,14 @@ class Simulator:
         """Connections accepted so far (ids are `conn_1`, `conn_2`, …)."""
         self._server: Server | None = None
         self.port = self.config.port
+
+    def newest_in_use(self) -> Connection:
+        """The newest live connection a client has sent events on: with one session at a time, that
+        session's (connections opened ahead of use by idle job processes have received nothing)."""
+        used = [c for c in self.connections if c.received_count and not c.closed]
+        if not used:
+            raise LookupError("no simulator connection in use")
+        return used[-1]
 
     @property
     def host(self) -> str:
