@@ -395,6 +395,11 @@ async def soak(
                 "driver_asyncio_tasks": {"before": tasks_before, "after": len(asyncio.all_tasks())},
                 "simulator_tasks": {"before": sim_tasks_before, "after": simulator.call(_task_count())},
                 "simulator_open_connections_after": len(simulator.sim.connections),
+                # Connections a session used and left open (idle job processes keep pre-opened ones,
+                # which have received nothing: `worker.preopen`).
+                "simulator_connections_in_use_after": sum(
+                    1 for c in list(simulator.sim.connections) if c.received_count and not c.closed
+                ),
                 "samples": [asdict(x) for x in samples],
             }
         )
@@ -445,7 +450,8 @@ def summary_text(r: dict[str, Any]) -> str:
             f"load average at the end {r['load_average']}",
             f"  worker processes: {r['worker_processes']}; threads: {r['worker_threads']}",
             f"  driver asyncio tasks: {r['driver_asyncio_tasks']}; simulator tasks: {r['simulator_tasks']}, "
-            f"open connections after: {r['simulator_open_connections_after']}",
+            f"open connections after: {r['simulator_open_connections_after']} "
+            f"({r['simulator_connections_in_use_after']} used by a session)",
             f"  spoken turn -> agent audio (s): {r['reply_s']}; /call -> RPC (s): {r['tool_rpc_s']}",
             *(f"  error: {room}: {errs}" for room, errs in r["session_errors"].items()),
             *(f"  worker log: {line}" for line in r["worker_log_errors"]),

@@ -22,6 +22,6 @@ async def test_short_soak_has_no_errors_and_leaves_nothing_behind(tmp_path: Path
     assert result["errors"] == 0, summary_text(result)
     assert result["spoken_turns"] >= SESSIONS and result["tool_calls"] >= SESSIONS
     assert result["worker_processes"]["after"] <= result["worker_processes"]["before"]
-    assert result["simulator_open_connections_after"] == 0
+    assert result["simulator_connections_in_use_after"] == 0
     assert result["simulator_tasks"]["after"] <= result["simulator_tasks"]["before"]
     assert result["driver_asyncio_tasks"]["after"] <= result["driver_asyncio_tasks"]["before"]
