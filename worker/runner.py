@@ -42,6 +42,9 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Before the settings: loading them imports modules that import prometheus-client, which picks its
+    # multiprocess mode on import (metrics off: the folder stays empty).
+    _metrics_folder()
     try:
         settings = Settings.load()
     except SettingsError as exc:
@@ -54,8 +57,6 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if settings.metrics:
-        atexit.register(shutil.rmtree, _metrics_folder(), True)
     from worker.roles import RoleRegistry
 
     registry = RoleRegistry(settings.roles_dir, policy=settings.role_policy())
@@ -114,9 +115,10 @@ def _metrics_folder() -> str:
     set): this runs before anything imports it, which is why it is not in `worker.metrics`. /metrics on
     the health port reads every process's files (`worker.metrics.exposition`)."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not folder:
+    if not folder:  # ours, removed at exit (an operator's own folder is left alone)
         folder = tempfile.mkdtemp(prefix="rolecall-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        atexit.register(shutil.rmtree, folder, True)
     return folder
 
 

@@ -101,8 +101,13 @@ class Seen:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def calls(self, tool: str | None = None) -> list[dict[str, Any]]:
-        """The tools/call requests (of `tool`)."""
-        return [r for r in self.requests if r["rpc"] == "tools/call" and tool in (None, r["tool"])]
+        """The tools/call requests (of `tool`) the server took: not those it answered 404 (a session id it
+        does not know, after a restart: the tool never ran)."""
+        return [
+            r
+            for r in self.requests
+            if r["rpc"] == "tools/call" and tool in (None, r["tool"]) and r.get("status") != 404
+        ]
 
 
 def build_app(transport: Transport, *, legacy: bool = False) -> tuple[Starlette, MCPServer, Seen]:
@@ -150,7 +155,9 @@ class _Recorder:
         except ValueError:
             parsed = {}
         params = parsed.get("params") if isinstance(parsed, dict) else None
-        self.seen.requests.append(
+        record: dict[str, Any] = {"status": None}
+        self.seen.requests.append(record)
+        record.update(
             {
                 "method": scope["method"],
                 "path": scope["path"],
@@ -181,7 +188,12 @@ class _Recorder:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
+        async def noting_status(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                record["status"] = message["status"]
+            await send(message)
+
+        await self.app(scope, replay, noting_status)
 
 
 @dataclass
