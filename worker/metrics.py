@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -64,23 +65,6 @@ MODEL_RECONNECTS = Counter(
     "Model connections livekit-agents re-established after a drop or expiry",
 )
 
-# --- the worker's main process: delivering session reports (`worker.outbox`) -----------------------------
-
-REPORT_ATTEMPTS = Counter(
-    "rolecall_report_attempts_total",
-    "Attempts at delivering a session report, by result (delivered, failed: retried later, gone: 410)",
-    ["result"],
-)
-REPORTS_DEAD = Counter(
-    "rolecall_reports_dead_lettered_total",
-    "Session reports given up on, by why (gone: 410 Gone, exhausted: no attempt left)",
-    ["why"],
-)
-CRASH_REPORTS = Counter(
-    "rolecall_crash_reports_total",
-    "Sessions whose process died before writing its report (reported from their checkpoints)",
-)
-
 # --- the web backend (one process) ---------------------------------------------------------------------
 
 WEB_REQUESTS = Counter(
@@ -122,19 +106,52 @@ class ActiveSessions(Collector):
         return counts
 
 
-class PendingReports(Collector):
-    """`rolecall_reports_pending`: reports this worker's outbox is retrying (a failed attempt, not yet
-    delivered or given up on), read when scraped."""
+class DeliveryMetrics(Collector):
+    """What the worker's main process did with session reports (`worker.outbox.Outbox.stats`), read when
+    scraped. Kept in the process rather than in prometheus-client's multiprocess files: livekit-agents
+    empties that folder when the worker starts, after the main process has opened its own file."""
 
-    def __init__(self, pending: Callable[[], int]) -> None:
-        self._pending = pending
+    def __init__(self, stats: Callable[[], DeliveryStats]) -> None:
+        self._stats = stats
 
     def collect(self) -> Iterable[Metric]:
-        gauge = GaugeMetricFamily(
-            "rolecall_reports_pending", "Session reports waiting for another delivery attempt"
+        stats = self._stats()
+        attempts = CounterMetricFamily(
+            "rolecall_report_attempts",
+            "Attempts at delivering a session report, by result (delivered, failed: retried, gone: 410)",
+            labels=["result"],
         )
-        gauge.add_metric([], self._pending())
-        yield gauge
+        for result in ("delivered", "failed", "gone"):
+            attempts.add_metric([result], stats.attempts.get(result, 0))
+        yield attempts
+        dead = CounterMetricFamily(
+            "rolecall_reports_dead_lettered",
+            "Session reports given up on, by why (gone: 410 Gone, exhausted: no attempt left)",
+            labels=["why"],
+        )
+        for why in ("gone", "exhausted"):
+            dead.add_metric([why], stats.dead.get(why, 0))
+        yield dead
+        yield CounterMetricFamily(
+            "rolecall_crash_reports",
+            "Sessions whose process died before writing its report (reported from their checkpoints)",
+            value=stats.crashes,
+        )
+        yield GaugeMetricFamily(
+            "rolecall_reports_pending",
+            "Session reports waiting for another delivery attempt",
+            value=stats.pending,
+        )
+
+
+@dataclass
+class DeliveryStats:
+    """Counts of one outbox (`worker.outbox.Outbox`), for `DeliveryMetrics`."""
+
+    attempts: dict[str, int] = field(default_factory=dict)
+    dead: dict[str, int] = field(default_factory=dict)
+    crashes: int = 0
+    pending: int = 0
 
 
 def exposition(extra: Iterable[Collector] = ()) -> tuple[bytes, str]:

@@ -37,7 +37,7 @@ from livekit.agents.worker import ServerEnvOption
 
 from worker._livekit_compat import LoadAwareServer, on_job_loop, registration
 from worker.dispatch import DispatchError, DispatchRequest
-from worker.metrics import ActiveSessions, PendingReports, exposition, role_label
+from worker.metrics import ActiveSessions, DeliveryMetrics, DeliveryStats, exposition, role_label
 from worker.outbox import Outbox
 from worker.preopen import PREOPENED, Preopened, targets_for
 from worker.roles import RoleChange, RoleError, RoleRegistry
@@ -159,8 +159,8 @@ class RoleCallServer(LoadAwareServer):
         return roles
 
     async def _metrics_handler(self, _: web.Request) -> web.Response:
-        pending = self.outbox.pending if self.outbox is not None else (lambda: 0)
-        collectors = [ActiveSessions(self.active_roles), PendingReports(pending)]
+        stats = self.outbox.stats if self.outbox is not None else DeliveryStats
+        collectors = [ActiveSessions(self.active_roles), DeliveryMetrics(stats)]
         body, content_type = await asyncio.to_thread(exposition, collectors)
         return web.Response(body=body, headers={"Content-Type": content_type})
 

@@ -32,7 +32,13 @@ def exported_names() -> set[str]:
             names.add(metric.name)
             names.add(metric.name + "_total")
     names.add("rolecall_sessions_active")  # collected by the worker at scrape time (ActiveSessions)
-    names.add("rolecall_reports_pending")  # likewise (PendingReports)
+    # Likewise, from the main process's outbox (DeliveryMetrics).
+    names |= {
+        "rolecall_reports_pending",
+        "rolecall_report_attempts_total",
+        "rolecall_reports_dead_lettered_total",
+        "rolecall_crash_reports_total",
+    }
     return names
 
 

@@ -86,7 +86,9 @@ async def test_connection_dropped_mid_response_reconnects_and_replays_the_conver
         await asyncio.sleep(0.02)
     dropped_at = max(r.at for r in sim.sent if r.connection == old_id)
     new = await ui.wait_for(
-        lambda: next((c for c in sim.connections if c.id != old_id), None), 30, "a new model connection"
+        lambda: next((c for c in sim.connections if c.id != old_id and c.received_count), None),
+        30,
+        "a new model connection",
     )
     # The new connection gets the earlier conversation back as items.
     replayed = await ui.wait_for(

@@ -30,7 +30,7 @@ from typing import Any
 
 import aiohttp
 
-from worker.metrics import CRASH_REPORTS, REPORT_ATTEMPTS, REPORTS_DEAD
+from worker.metrics import DeliveryStats
 from worker.outbox.envelope import Signer
 from worker.outbox.records import SpoolRecords, UnreadableSpoolFile
 from worker.outbox.spool import Claim, SpoolDir, stale_tmp_files
@@ -104,6 +104,7 @@ class Outbox:
         self._busy: set[str] = set()
         self._retrying: set[str] = set()
         """Event ids whose last attempt failed, until delivered or given up on (`pending`)."""
+        self._stats = DeliveryStats()
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(CONCURRENT_ATTEMPTS)
         self._http = http
@@ -120,6 +121,11 @@ class Outbox:
     def pending(self) -> int:
         """How many reports wait for another attempt after a failed one (`rolecall_reports_pending`)."""
         return len(self._retrying)
+
+    def stats(self) -> DeliveryStats:
+        """What this outbox did so far (`worker.metrics.DeliveryMetrics`)."""
+        self._stats.pending = self.pending()
+        return self._stats
 
     async def run(self) -> None:
         """Deliver until cancelled (then `aclose`); an attempt cut off is made again by the next run."""
@@ -207,7 +213,7 @@ class Outbox:
                 extra={"session_id": records.start.get("session_id"), "event_id": event_id},
             )
             log_report(records.partial(self.prices()))  # its process died before it could log one
-            CRASH_REPORTS.inc()
+            self._stats.crashes += 1
         if self.signer is None:  # no webhook: the spool keeps it for `python -m worker reports`
             await asyncio.to_thread(self._finish, claim, "kept", {}, self.spool.done)
             return
@@ -233,7 +239,7 @@ class Outbox:
         records.attempts.append({"at": at, "status": result.status})
         number = len(records.attempts)
         outcome = "delivered" if result.delivered else "gone" if result.gone else "failed"
-        REPORT_ATTEMPTS.labels(result=outcome).inc()
+        self._stats.attempts[outcome] = self._stats.attempts.get(outcome, 0) + 1
         if outcome == "failed":
             self._retrying.add(event_id)
         else:
@@ -245,7 +251,7 @@ class Outbox:
             )
         elif result.gone:
             await asyncio.to_thread(self._finish, claim, "dead", {"reason": "410 Gone"}, self.spool.dead)
-            REPORTS_DEAD.labels(why="gone").inc()
+            self._stats.dead["gone"] = self._stats.dead.get("gone", 0) + 1
             logger.warning(
                 "session report %s: the webhook answered 410 Gone; not sending it again (kept in %s)",
                 event_id,
@@ -291,7 +297,7 @@ class Outbox:
 
     async def _dead_letter(self, claim: Claim, records: SpoolRecords, last: str) -> None:
         await asyncio.to_thread(self._finish, claim, "dead", {"reason": last}, self.spool.dead)
-        REPORTS_DEAD.labels(why="exhausted").inc()
+        self._stats.dead["exhausted"] = self._stats.dead.get("exhausted", 0) + 1
         self._retrying.discard(records.event_id)
         logger.error(
             "session report %s (session %s) dead-lettered after %d attempts (last: %s): it is in %s; "

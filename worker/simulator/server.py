@@ -97,6 +97,8 @@ class Connection:
         self.sent_count = 0
         self.received_count = 0
         """Client messages received (0: a connection opened ahead of use, not yet taken by a session)."""
+        self.first_received_at = 0.0
+        """When the first of them came (monotonic): when a session took this connection."""
         self._lock = asyncio.Lock()
         self._cause = _NO_CLIENT_EVENT
         """The client event being handled, named in the log line of an `error` sent meanwhile."""
@@ -190,6 +192,7 @@ class Connection:
     async def _handle_message(self, message: str | bytes) -> None:
         at = time.monotonic()
         self.received_count += 1
+        self.first_received_at = self.first_received_at or at
         try:
             event = self.wire.parse(message, self.sim.config.max_event_bytes)
         except ProtocolError as err:
@@ -258,12 +261,13 @@ class Simulator:
         self.port = self.config.port
 
     def newest_in_use(self) -> Connection:
-        """The newest live connection a client has sent events on: with one session at a time, that
-        session's (connections opened ahead of use by idle job processes have received nothing)."""
+        """The live connection a client began to use last: with one session at a time, that session's
+        (connections opened ahead of use by idle job processes have received nothing; they may have
+        been opened before another session's reconnection, so the order of opening says nothing)."""
         used = [c for c in self.connections if c.received_count and not c.closed]
         if not used:
             raise LookupError("no simulator connection in use")
-        return used[-1]
+        return max(used, key=lambda c: c.first_received_at)
 
     @property
     def host(self) -> str:
