@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import render_capacity
+from bench import render_capacity, render_events
 
 AGENTS = ("rolecall", "baseline", "rolecall_chunk100", "raw_rpc")
 
@@ -83,6 +83,7 @@ def targets(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
                     verdict(r - delay <= 250),
                 )
             )
+    rows += render_events.targets(doc)
     rows += render_capacity.targets(doc)
     cap = (doc.get("capacity") or {}).get("rolecall")
     if cap:
@@ -141,6 +142,7 @@ def markdown(doc: dict[str, Any]) -> str:
                 out += _table(
                     f"reload_ms, {kind}: role file saved → new version in use", doc["reload_ms"][kind]
                 )
+    out += render_events.markdown(doc)
     out += render_capacity.markdown(doc)
     for label, cap in (doc.get("capacity") or {}).items():
         out += [

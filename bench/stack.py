@@ -7,6 +7,7 @@ CLOCK_MONOTONIC is also shared with child processes on Linux, which the reload f
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -28,6 +29,9 @@ from tests.support.simulator_thread import SimulatorThread
 from worker.simulator import SimulatorConfig
 
 REGISTERED = "registered worker"
+BASELINE_IDLE_PROCESSES = math.ceil(psutil.cpu_count() or 1)
+"""Warm job processes livekit-agents keeps by default under `start` (`num_idle_processes`: one per
+CPU, `psutil.cpu_count()`); the baseline keeps its default, RoleCall is given the same."""
 
 
 @dataclass
@@ -187,6 +191,11 @@ class Stack:
             "ROLECALL_DISCONNECT_GRACE_S": "1",
             # the bench measures capacity itself: the reported load must not hold dispatches back
             "ROLECALL_MAX_SESSIONS": "100000",
+            # ... and the warm pool must not follow it (a fifth of 100000 is 20000 processes): as many
+            # warm processes as livekit-agents keeps for the baseline here (its default: one per CPU)
+            "ROLECALL_IDLE_PROCESSES": str(BASELINE_IDLE_PROCESSES),
+            # session reports (and live events) stay in the run's folder, not in the checkout
+            "ROLECALL_SPOOL_DIR": str(self.work_dir / "spool"),
             **(extra_env or {}),
         }
         preexec = self.cores.worker_preexec() if self.cores else None
