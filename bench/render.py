@@ -149,7 +149,7 @@ def markdown(doc: dict[str, Any]) -> str:
             f"**capacity, {label}**: max_sessions {cap['max_sessions']}, rss_mb_per_session "
             f"{cap['rss_mb_per_session']} (PSS {cap.get('pss_mb_per_session')}), cpu_pct_per_session "
             f"{cap['cpu_pct_per_session']} (idle worker tree: RSS {cap['idle_rss_mb']} MB, PSS "
-            f"{cap.get('idle_pss_mb')} MB); stopped: {cap['stopped']}",
+            f"{cap.get('idle_pss_mb')} MB, CPU {cap.get('idle_cpu_pct')} %); stopped: {cap['stopped']}",
             "",
             "| sessions | audio in p50/p95 | audio out p50/p95 | tool p50/p95 | missing bursts | input drop "
             "| CPU % (tree) | RSS / PSS MB (tree) | bench late ticks |",
