@@ -155,11 +155,13 @@ class Preopened:
         if slot is not None and slot.ws is not None and not slot.ws.closed:
             ws, waiting = slot.ws, slot.waiting
             slot.ws, slot.waiting = None, []  # the keeper's cleanup no longer closes it
+            # before the keeper stops: its last act is `_release`, which would otherwise close the HTTP
+            # session, and with it this socket, when it is the only keeper
+            self._handed = ws
             await _stop(slot.keeper)
             if not ws.closed:
                 self.taken = url
                 # duck-typed: the session uses receive, send_str, close and closed
-                self._handed = ws
                 handed = cast(aiohttp.ClientWebSocketResponse, HandedOver(ws, waiting, self._release))
                 logger.debug("model connection pre-opened %.1f s ago handed to the job", self._age(slot))
         self._closing = asyncio.ensure_future(self.aclose())  # the others are not needed by this job
