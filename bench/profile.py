@@ -3,9 +3,10 @@
 Two sources over the same window. Per-thread CPU from `/proc/PID/task/TID/stat` splits native threads
 (the livekit FFI's Rust and WebRTC threads, which name themselves: `tokio-runtime-w`, `worker_thread`,
 ...) from Python threads (they keep the process's name). py-spy's raw (collapsed) stacks of the Python
-threads are then attributed leaf first to the innermost frame that belongs to a known owner: RoleCall
-(`worker/`), livekit-agents (`livekit/agents`, `livekit/plugins`), the FFI's Python side (`livekit/rtc`);
-a stack with none of them (the asyncio loop itself, aiohttp, ...) is `other`. `py-spy record` needs
+threads (only samples holding the GIL: running Python code) are then attributed leaf first to the
+innermost frame that belongs to a known owner: RoleCall (`worker/`), livekit-agents (`livekit/agents`,
+`livekit/plugins`), the FFI's Python side (`livekit/rtc`); a stack with none of them (the asyncio loop
+itself, aiohttp, ...) is `other`. `py-spy record` needs
 ptrace (root, or CAP_SYS_PTRACE); it samples without pausing the worker (`--nonblocking`) and runs on
 the bench's cores, not the worker's.
 """
@@ -124,6 +125,11 @@ def record(
     # full paths: py-spy otherwise shortens them to the package part (`livekit/agents/...`, no
     # `site-packages`), and the split needs to tell installed packages from the checkout's code
     base += ["--full-filenames", "--duration", str(max(1, round(seconds)))]
+    # only samples holding the GIL: on the busy worker core a thread just woken from epoll or a
+    # Condition.wait is runnable for a while, and py-spy's idle filter counts it as working (without
+    # this, most samples of the first --quick run had such a wait as their leaf); Python code runs
+    # with the GIL held
+    base += ["--gil"]
     before, t0 = thread_cpu(tree), time.monotonic()
     runs = [
         subprocess.Popen(

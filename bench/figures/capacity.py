@@ -218,7 +218,9 @@ async def ramp(
             for s in sessions:
                 await s.participant.wait_quiet(0.5, timeout=20.0)
                 s.participant.bursting = True
+            settled = await agent.settle()  # the warm process replacing the ones just taken is up
             res = await measure_level(tap, sessions, mics, agent.tree(), window_s, call_every_s)
+            res["pool_settle_s"] = settled
             res["rss_mb_per_session"] = round((res["rss_mb"] - base.rss_mb) / level, 1)
             res["pss_mb_per_session"] = round((res["pss_mb"] - base.pss_mb) / level, 1)
             res["cpu_pct_per_session"] = round(res["cpu_pct"] / level, 1)
@@ -272,6 +274,7 @@ async def profile_at(
         for s in sessions:
             await s.participant.wait_quiet(0.5, timeout=20.0)
             s.participant.bursting = True
+        await agent.settle()
         callers = [
             asyncio.ensure_future(caller(tap, s, call_every_s, i * call_every_s / n, rtts))
             for i, s in enumerate(sessions)
@@ -310,7 +313,7 @@ async def run(
         agent.start()
         stack.agents[f"capacity {label}"] = agent
         try:
-            await asyncio.sleep(3.0)  # the warm job processes finish starting
+            await agent.settle()  # the warm job processes finish starting
             out[label] = await ramp(stack, tap, agent, levels, window_s, call_every_s, budget_s)
             n = out[label]["max_sessions"]
             if label in profile and out_dir is not None and n > 0:

@@ -146,7 +146,8 @@ async def run(
     try:
         for agent in agents.values():
             await asyncio.to_thread(agent.start)
-        await asyncio.sleep(3.0)  # the warm job processes finish starting
+        for agent in agents.values():
+            await agent.settle()  # the warm job processes finish starting
         mics.start()
         for _ in range(rounds):
             for label, agent in agents.items():
@@ -155,6 +156,7 @@ async def run(
                     greetings[label].append(s.greeting_ms)
                     await s.participant.wait_quiet(0.5, timeout=20.0)
                     s.participant.bursting = True
+                    await agent.settle()  # the warm process replacing the one just taken is up
                     windows[label].append(
                         await measure_window(tap, [s], mics, agent.tree(), window_s, call_every_s)
                     )
