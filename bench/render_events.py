@@ -63,7 +63,8 @@ def markdown(doc: dict[str, Any]) -> list[str]:
     out = [
         f"**events**: RoleCall with live events off vs `ROLECALL_EVENTS_URL` at a receiver taking "
         f"{rx['delay_s']:g} s per event; {fig[OFF]['sessions']} sessions each, one at a time (ABAB), "
-        f"{fig['window_s']:g} s of bursts and a tool call every 2 s per session (ms)",
+        f"{fig['window_s']:g} s of bursts and a tool call every {fig.get('call_every_s', 4.0):g} s "
+        "per session (ms)",
         "",
         "| worker | audio in p50 / p95 / p99 | n | missing bursts | input loss | audio out p50 / p95 "
         "| tool p50 / p95 | greeting p50 | CPU % (tree) |",

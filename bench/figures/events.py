@@ -4,7 +4,9 @@ Two freshly started RoleCall workers that differ in one setting: `events_off` ha
 `ROLECALL_EVENTS_URL`; `events_slow_receiver` points it at a receiver in this process that holds every
 event for `delay_s` (2 s) before answering 204, and checks nothing (no signature). Per round, ABAB, each
 worker gets a fresh session that runs the capacity figure's load for one window: marked microphone
-bursts and a typed tool call every `call_every_s` (tool events, the spoken follow-ups' transcript lines).
+bursts and a typed tool call every `call_every_s` (tool events, the spoken follow-ups' transcript lines;
+4 s, as in the capacity figure: a follow-up reply ends before the next call, so audio out is measured
+on distinct onsets).
 A session makes events faster than such a receiver takes them, so its backlog grows in the worker's
 main process while the next sessions run.
 
@@ -132,7 +134,7 @@ def pooled(windows: list[Window], greetings: list[float]) -> dict[str, Any]:
 
 
 async def run(
-    stack: Stack, tap: Tap, rounds: int, window_s: float, call_every_s: float = 2.0
+    stack: Stack, tap: Tap, rounds: int, window_s: float, call_every_s: float = 4.0
 ) -> dict[str, Any]:
     receiver = await SlowReceiver().start()
     secret = {"ROLECALL_WEBHOOK_SECRET": secrets.token_hex(24)}  # the events worker signs with it
@@ -170,6 +172,7 @@ async def run(
     out: dict[str, Any] = {label: pooled(windows[label], greetings[label]) for label in agents}
     out["receiver"] = receiver.summary()
     out["window_s"] = window_s
+    out["call_every_s"] = call_every_s
     out["input_drop_tolerance"] = INPUT_DROP_TOLERANCE
     out["_samples"] = {label: [x for w in windows[label] for x in w.audio_in] for label in agents}
     return out
