@@ -2,7 +2,9 @@
 
 Order: the stack (livekit-server, the simulator in a thread), one RoleCall worker, one
 RoleCall worker with livekit-agents' 100 ms input chunks, one baseline worker; then tool, audio, greeting,
-reload, worker start, capacity. Each figure alternates the agents (ABAB…) so machine noise hits both.
+reload, worker start; then, in workers of their own, events (live events off vs a slow receiver), input
+chunk and capacity. Each figure alternates the agents (ABAB…) so machine noise hits both (capacity ramps
+one variant at a time).
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.figures import audio, capacity, chunk, greeting, reload, start, tool
+from bench.figures import audio, capacity, chunk, events, greeting, reload, start, tool
 from bench.pinning import Cores
 from bench.session import BenchSession, close_session, open_session
 from bench.stack import Stack, WorkerProc
 from bench.tap import Tap
 from tests.support.livekit_server import ROOT
 
-FIGURES = ("tool", "audio", "greeting", "reload", "start", "chunk", "capacity")
+FIGURES = ("tool", "audio", "greeting", "reload", "start", "events", "chunk", "capacity")
 CAPACITY_VARIANTS: dict[str, dict[str, str]] = {
     "rolecall": {},
     "baseline": {},
@@ -52,14 +54,17 @@ class Counts:
     window_s: float
     chunk_sessions: int
     profile_s: float
+    events_rounds: int
+    """Sessions per worker in the events figure (one at a time, ABAB)."""
+    events_window_s: float
 
     @classmethod
     def of(cls, quick: bool, samples: int | None) -> Counts:
         if quick:
-            return cls(samples or 10, samples or 10, 5, 3, 10, 3, 2, (1, 2, 3), 6.0, 2, 8.0)
+            return cls(samples or 10, samples or 10, 5, 3, 10, 3, 2, (1, 2, 3), 6.0, 2, 8.0, 3, 6.0)
         n = samples or 200
         levels = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 32)
-        return cls(n, n, 20, 30, 100, 30, 10, levels, 15.0, 4, 20.0)
+        return cls(n, n, 20, 30, 100, 30, 10, levels, 15.0, 4, 20.0, 6, 15.0)
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -126,8 +131,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 start.run, stack, ("rolecall", "baseline"), counts.start
             )
         results["pinning"] = stack.pinning()  # the long-lived workers, while they run
-        for w in list(agents.values()):  # capacity and chunk run their workers alone on the worker core
+        for w in list(agents.values()):  # events, chunk and capacity run their own workers alone
             w.stop()
+        if "events" in only:
+            _say("events (live events off vs a receiver taking 2 s per event)")
+            results["events"] = await events.run(stack, tap, counts.events_rounds, counts.events_window_s)
         if "chunk" in only:
             _say("chunk (20/40/100 ms input chunks)")
             results["chunk"] = await chunk.run(stack, tap, counts.chunk_sessions, counts.window_s)

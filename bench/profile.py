@@ -3,9 +3,10 @@
 Two sources over the same window. Per-thread CPU from `/proc/PID/task/TID/stat` splits native threads
 (the livekit FFI's Rust and WebRTC threads, which name themselves: `tokio-runtime-w`, `worker_thread`,
 ...) from Python threads (they keep the process's name). py-spy's raw (collapsed) stacks of the Python
-threads are then attributed leaf first to the innermost frame that belongs to a known owner: RoleCall
-(`worker/`), livekit-agents (`livekit/agents`, `livekit/plugins`), the FFI's Python side (`livekit/rtc`);
-a stack with none of them (the asyncio loop itself, aiohttp, ...) is `other`. `py-spy record` needs
+threads (only samples holding the GIL: running Python code) are then attributed leaf first to the
+innermost frame that belongs to a known owner: RoleCall (`worker/`), livekit-agents (`livekit/agents`,
+`livekit/plugins`), the FFI's Python side (`livekit/rtc`); a stack with none of them (the asyncio loop
+itself, aiohttp, ...) is `other`. `py-spy record` needs
 ptrace (root, or CAP_SYS_PTRACE); it samples without pausing the worker (`--nonblocking`) and runs on
 the bench's cores, not the worker's.
 """
@@ -13,6 +14,7 @@ the bench's cores, not the worker's.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,13 +41,22 @@ def py_spy() -> str:
     return found
 
 
+_FRAME = re.compile(r" \((?P<path>[^()]+):\d+\)$")
+"""A Python frame in py-spy's raw output: `function (path:line)`. The frames py-spy adds for
+`--subprocesses` (`process PID:"command line"`) and `--threads` are not code and match nothing."""
+
+
 def owner_of(frame: str) -> str | None:
-    """The owner of one py-spy frame (`function (path/file.py:line)`): `rolecall` for the worker's code
-    (or the baseline agent's own file), a `LIBRARIES` name, or None for any other code."""
-    path = frame[frame.rfind("(") + 1 :]
+    """The owner of one py-spy frame (`function (/full/path/file.py:line)`, from `--full-filenames`):
+    `rolecall` for the worker's code (or the baseline agent's own file), a `LIBRARIES` name, or None
+    for any other code (the standard library, other packages) and for frames that are not code."""
+    m = _FRAME.search(frame)
+    if m is None:
+        return None
+    path = m["path"]
     if "site-packages" in path or "/lib/python" in path:
         return next((name for name, parts in LIBRARIES if any(p in path for p in parts)), None)
-    if "/worker/" in path or path.startswith("worker/") or "baseline_agent.py" in path:
+    if "/worker/" in path or path.endswith("/bench/baseline_agent.py"):
         return "rolecall"
     return None
 
@@ -111,7 +122,14 @@ def record(
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_path, svg_path = out_dir / f"profile-{label}.txt", out_dir / f"profile-{label}.svg"
     base = [py_spy(), "record", "--pid", str(root_pid), "--subprocesses", "--nonblocking", "--rate", "100"]
-    base += ["--duration", str(int(seconds))]
+    # full paths: py-spy otherwise shortens them to the package part (`livekit/agents/...`, no
+    # `site-packages`), and the split needs to tell installed packages from the checkout's code
+    base += ["--full-filenames", "--duration", str(max(1, round(seconds)))]
+    # only samples holding the GIL: on the busy worker core a thread just woken from epoll or a
+    # Condition.wait is runnable for a while, and py-spy's idle filter counts it as working (without
+    # this, most samples of the first --quick run had such a wait as their leaf); Python code runs
+    # with the GIL held
+    base += ["--gil"]
     before, t0 = thread_cpu(tree), time.monotonic()
     runs = [
         subprocess.Popen(
@@ -119,7 +137,13 @@ def record(
         )
         for fmt, path in (("raw", raw_path), ("flamegraph", svg_path))
     ]
-    errors = [run.communicate(timeout=seconds + 120)[1].decode(errors="replace") for run in runs]
+    try:
+        errors = [run.communicate(timeout=seconds + 120)[1].decode(errors="replace") for run in runs]
+    finally:
+        for run in runs:  # only when communicate timed out (or was interrupted): no py-spy left behind
+            if run.poll() is None:
+                run.kill()
+                run.wait()
     after, elapsed = thread_cpu(tree), time.monotonic() - t0
     if any(r.returncode for r in runs):
         return {"error": "py-spy failed: " + " | ".join(e.strip()[-300:] for e in errors)}

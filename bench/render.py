@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import render_capacity
+from bench import render_capacity, render_events
 
 AGENTS = ("rolecall", "baseline", "rolecall_chunk100", "raw_rpc")
 
@@ -83,6 +83,7 @@ def targets(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
                     verdict(r - delay <= 250),
                 )
             )
+    rows += render_events.targets(doc)
     rows += render_capacity.targets(doc)
     cap = (doc.get("capacity") or {}).get("rolecall")
     if cap:
@@ -141,13 +142,14 @@ def markdown(doc: dict[str, Any]) -> str:
                 out += _table(
                     f"reload_ms, {kind}: role file saved → new version in use", doc["reload_ms"][kind]
                 )
+    out += render_events.markdown(doc)
     out += render_capacity.markdown(doc)
     for label, cap in (doc.get("capacity") or {}).items():
         out += [
             f"**capacity, {label}**: max_sessions {cap['max_sessions']}, rss_mb_per_session "
             f"{cap['rss_mb_per_session']} (PSS {cap.get('pss_mb_per_session')}), cpu_pct_per_session "
             f"{cap['cpu_pct_per_session']} (idle worker tree: RSS {cap['idle_rss_mb']} MB, PSS "
-            f"{cap.get('idle_pss_mb')} MB); stopped: {cap['stopped']}",
+            f"{cap.get('idle_pss_mb')} MB, CPU {cap.get('idle_cpu_pct')} %); stopped: {cap['stopped']}",
             "",
             "| sessions | audio in p50/p95 | audio out p50/p95 | tool p50/p95 | missing bursts | input drop "
             "| CPU % (tree) | RSS / PSS MB (tree) | bench late ticks |",

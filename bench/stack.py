@@ -6,7 +6,9 @@ CLOCK_MONOTONIC is also shared with child processes on Linux, which the reload f
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import os
 import signal
 import subprocess
@@ -28,6 +30,12 @@ from tests.support.simulator_thread import SimulatorThread
 from worker.simulator import SimulatorConfig
 
 REGISTERED = "registered worker"
+POOL_STARTING = ("initializing process", "initializing job runner")
+POOL_READY = ("process initialized", "job runner initialized")
+"""livekit-agents' log records around starting a warm job process (or, thread executor, job runner)."""
+BASELINE_IDLE_PROCESSES = math.ceil(psutil.cpu_count() or 1)
+"""Warm job processes livekit-agents keeps by default under `start` (`num_idle_processes`: one per
+CPU, `psutil.cpu_count()`); the baseline keeps its default, RoleCall is given the same."""
 
 
 @dataclass
@@ -42,6 +50,7 @@ class WorkerProc:
     preexec: Callable[[], None] | None = field(default=None, repr=False)
     """Run in the child before exec (pinning it: `bench.pinning.Cores.worker_preexec`)."""
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _log_offset: int = field(default=0, repr=False)
 
     def argv(self) -> list[str]:
         if self.label.startswith("rolecall"):
@@ -54,7 +63,7 @@ class WorkerProc:
         The moment of registration is the log record's own timestamp when it has one (JSON logs),
         not when this poll saw it.
         """
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        offset = self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
         wall0, mono0 = time.time(), time.monotonic()
         self.proc = subprocess.Popen(
@@ -81,6 +90,30 @@ class WorkerProc:
             time.sleep(0.005)
         self.stop()
         raise RuntimeError(f"{self.label} worker did not register within {timeout}s: {self.log_tail()}")
+
+    def pool_starting(self) -> int:
+        """Warm job processes (or job runners) started and not yet initialized, from this run's log."""
+        log = self._read(self._log_offset)
+        started = sum(log.count(f'"message": "{m}"') for m in POOL_STARTING)
+        return started - sum(log.count(f'"message": "{m}"') for m in POOL_READY)
+
+    async def settle(self, timeout: float = 60.0, quiet_s: float = 1.5) -> float:
+        """Wait until no warm job process is starting, for `quiet_s` in a row (livekit-agents starts a
+        replacement right after a job takes one; its imports burn the worker's core for a second or
+        two); return the seconds waited. A measuring window that overlaps a process start measures the
+        start, not the sessions: the start's cost is paid once per session, not in every window."""
+        t0 = time.monotonic()
+        quiet_since: float | None = None
+        while time.monotonic() - t0 < timeout:
+            now = time.monotonic()
+            if self.pool_starting() > 0:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= quiet_s:
+                break
+            await asyncio.sleep(0.1)
+        return round(time.monotonic() - t0, 2)
 
     def _read(self, offset: int) -> str:
         with open(self.log_path, "rb") as f:
@@ -187,6 +220,11 @@ class Stack:
             "ROLECALL_DISCONNECT_GRACE_S": "1",
             # the bench measures capacity itself: the reported load must not hold dispatches back
             "ROLECALL_MAX_SESSIONS": "100000",
+            # ... and the warm pool must not follow it (a fifth of 100000 is 20000 processes): as many
+            # warm processes as livekit-agents keeps for the baseline here (its default: one per CPU)
+            "ROLECALL_IDLE_PROCESSES": str(BASELINE_IDLE_PROCESSES),
+            # session reports (and live events) stay in the run's folder, not in the checkout
+            "ROLECALL_SPOOL_DIR": str(self.work_dir / "spool"),
             **(extra_env or {}),
         }
         preexec = self.cores.worker_preexec() if self.cores else None

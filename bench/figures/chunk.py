@@ -8,7 +8,6 @@ reach the model sooner and cost more WebSocket messages.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from bench.figures.capacity import measure_level
@@ -31,12 +30,13 @@ async def run(
         mics.start()
         opened: list[BenchSession] = []
         try:
-            await asyncio.sleep(3.0)  # the warm job processes finish starting
+            await agent.settle()  # the warm job processes finish starting
             for _ in range(sessions):
                 opened.append(await open_session(stack, tap, agent, mics=mics, timeout=60.0))
             for s in opened:
                 await s.participant.wait_quiet(0.5, timeout=20.0)
                 s.participant.bursting = True
+            await agent.settle()
             level = await measure_level(tap, opened, mics, agent.tree(), window_s, call_every_s)
             out[f"{ms}ms"] = {
                 "sessions": sessions,
