@@ -32,7 +32,7 @@ import aiohttp
 
 from worker.events.log import event_spool
 from worker.events.model import LiveEvent
-from worker.outbox.delivery import Result, RetryPolicy
+from worker.outbox.delivery import Result, RetryPolicy, post_signed
 from worker.outbox.envelope import Signer, rfc3339
 from worker.outbox.records import SpoolRecords, UnreadableSpoolFile
 from worker.outbox.spool import Claim, SpoolDir, new_event_id
@@ -180,21 +180,9 @@ class EventOutbox:
         """POST one signed event once."""
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        headers = self.signer.headers(event_id, body)
-        try:
-            async with self._http.post(
-                self.url,
-                data=body,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout_s),
-                allow_redirects=False,
-            ) as resp:
-                status = resp.status
-        except TimeoutError:
-            return Result(None, f"no answer within {self.settings.webhook_timeout_s:g} s")
-        except aiohttp.ClientError as exc:
-            return Result(None, type(exc).__name__)
-        return Result(status, f"HTTP {status}")
+        return await post_signed(
+            self._http, self.url, self.signer, event_id, body, self.settings.webhook_timeout_s
+        )
 
     # --- the end of a stream -----------------------------------------------------------------------
 

@@ -279,21 +279,9 @@ class Outbox:
         assert self.signer is not None
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        headers = self.signer.headers(event_id, body)
-        try:
-            async with self._http.post(
-                self.url,
-                data=body,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout_s),
-                allow_redirects=False,
-            ) as resp:
-                status = resp.status
-        except TimeoutError:
-            return Result(None, f"no answer within {self.settings.webhook_timeout_s:g} s")
-        except aiohttp.ClientError as exc:
-            return Result(None, f"{type(exc).__name__}")
-        return Result(status, f"HTTP {status}")
+        return await post_signed(
+            self._http, self.url, self.signer, event_id, body, self.settings.webhook_timeout_s
+        )
 
     async def _dead_letter(self, claim: Claim, records: SpoolRecords, last: str) -> None:
         await asyncio.to_thread(self._finish, claim, "dead", {"reason": last}, self.spool.dead)
@@ -333,3 +321,23 @@ class Outbox:
         for path in stale_tmp_files(self.spool, TMP_MAX_AGE_S):
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+async def post_signed(
+    http: aiohttp.ClientSession, url: str, signer: Signer, event_id: str, body: bytes, timeout_s: float
+) -> Result:
+    """POST one event, signed (Standard Webhooks), once: the report's outbox and the live events both."""
+    try:
+        async with http.post(
+            url,
+            data=body,
+            headers=signer.headers(event_id, body),
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            allow_redirects=False,
+        ) as resp:
+            status = resp.status
+    except TimeoutError:
+        return Result(None, f"no answer within {timeout_s:g} s")
+    except aiohttp.ClientError as exc:
+        return Result(None, type(exc).__name__)
+    return Result(status, f"HTTP {status}")
