@@ -23,7 +23,7 @@ from tests.support.livekit_server import ROOT, LiveKitServer
 from tests.support.simulator_thread import SimulatorThread
 from tests.support.ui_participant import UIParticipant
 from tests.support.worker_process import WorkerProcess
-from worker.simulator import SimulatorConfig
+from worker.simulator import RecordedEvent, SimulatorConfig
 from worker.simulator.scenario import Scenario
 
 HTTP_SECRET = "test-http-signing-secret"
@@ -42,6 +42,9 @@ class Stack:
     app: AppServer
     since: tuple[int, int] = (0, 0)
     """Simulator record positions when the current test's session was dispatched."""
+    earlier: frozenset[str] = frozenset()
+    """Simulator connections already used by a client then: an earlier session's, which may still be
+    closing (under load, well after its test has ended) and must not count as this session's."""
 
     def write_role(self, name: str, text: str) -> Path:
         path = self.roles_dir / f"{name}.yaml"
@@ -62,7 +65,9 @@ class Stack:
     async def session(self, role: str, handlers: dict[str, Any] | None = None, **kw: Any) -> UIParticipant:
         """Dispatch `role` to a new room and join it as the user, with these RPC handlers."""
         answer_discovery = kw.pop("answer_discovery", True)
-        self.since = (len(self.simulator.sim.sent), len(self.simulator.sim.received))
+        sim = self.simulator.sim
+        self.since = (len(sim.sent), len(sim.received))
+        self.earlier = frozenset(r.connection for r in sim.received)
         room = await self.dispatch(role, **kw)
         ui = UIParticipant(
             self.livekit,
@@ -73,22 +78,29 @@ class Stack:
         )
         return await ui.join()
 
+    def received(self) -> list[RecordedEvent]:
+        """The client events of this test's session (on connections no earlier session used)."""
+        return [r for r in self.simulator.sim.received[self.since[1] :] if r.connection not in self.earlier]
+
+    def sent(self) -> list[RecordedEvent]:
+        """The server events to this test's session."""
+        return [r for r in self.simulator.sim.sent[self.since[0] :] if r.connection not in self.earlier]
+
     def client_events(self, type_: str) -> list[dict[str, Any]]:
         return self.simulator.sim.received_of(type_)
 
     def tool_outputs(self, tool: str) -> list[str]:
         """What the worker sent the model back for each call of `tool` (function_call_output items)."""
-        sim = self.simulator.sim
         call_ids = {
             r.event["item"]["call_id"]
-            for r in sim.sent[self.since[0] :]
+            for r in self.sent()
             if r.type == "response.output_item.done"
             and r.event["item"].get("type") == "function_call"
             and r.event["item"].get("name") == tool
         }
         return [
             r.event["item"]["output"]
-            for r in sim.received[self.since[1] :]
+            for r in self.received()
             if r.type == "conversation.item.create"
             and r.event["item"].get("type") == "function_call_output"
             and r.event["item"].get("call_id") in call_ids

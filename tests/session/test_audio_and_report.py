@@ -21,7 +21,6 @@ def _spoken_clip(path: Path, words: str) -> Path:
 
 async def test_spoken_clip_becomes_a_transcript_and_an_audio_reply(stack: Stack, tmp_path: Path) -> None:
     clip = _spoken_clip(tmp_path / "clip.wav", "I would like to cook pasta tonight")
-    sim = stack.simulator.sim
     ui = await stack.session("bench")
     try:
         await ui.wait_for(lambda: "Hello" in ui.agent_text(), what="greeting")
@@ -30,13 +29,12 @@ async def test_spoken_clip_becomes_a_transcript_and_an_audio_reply(stack: Stack,
         await asyncio.sleep(4.0)
         frames_before = ui.audio_frames
         await ui.publish_wav(clip)
-        since_sent = stack.since[0]
         await ui.wait_for(
-            lambda: any(r.type == "input_audio_buffer.speech_stopped" for r in sim.sent[since_sent:]),
+            lambda: any(r.type == "input_audio_buffer.speech_stopped" for r in stack.sent()),
             what="speech started and stopped at the model",
         )
-        assert any(r.type == "input_audio_buffer.speech_started" for r in sim.sent[since_sent:])
-        appends = [r for r in sim.received[stack.since[1] :] if r.type == "input_audio_buffer.append"]
+        assert any(r.type == "input_audio_buffer.speech_started" for r in stack.sent())
+        appends = [r for r in stack.received() if r.type == "input_audio_buffer.append"]
         assert len(appends) > 20  # 100 ms chunks of the clip and the silence after it
         # The user's words reach the page as a transcript, and the agent answers aloud.
         await ui.wait_for(

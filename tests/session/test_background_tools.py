@@ -109,17 +109,16 @@ def role(stack: Stack) -> Iterator[str]:
 def outputs_of(stack: Stack, tool: str) -> list[dict[str, Any]]:
     """Every function_call_output the worker sent for calls of `tool` (the model's own call ids and the
     `<call_id>_update_N` / `_final` ones livekit-agents adds for a tool that runs beside the conversation)."""
-    sim = stack.simulator.sim
     ids = {
         r.event["item"]["call_id"]
-        for r in sim.sent[stack.since[0] :]
+        for r in stack.sent()
         if r.type == "response.output_item.done"
         and r.event["item"].get("type") == "function_call"
         and r.event["item"].get("name") == tool
     }
     return [
         r.event["item"]
-        for r in sim.received[stack.since[1] :]
+        for r in stack.received()
         if r.type == "conversation.item.create"
         and r.event["item"].get("type") == "function_call_output"
         and any(r.event["item"].get("call_id", "").startswith(i) for i in ids)

@@ -43,7 +43,7 @@ async def test_handoff_concierge_to_sommelier_and_back_keeps_the_conversation(st
             e for e in stack.client_events("session.update")[-10:] if e.get("session", {}).get("tools")
         ]
         assert "back_to_concierge" in {t["name"] for t in tool_updates[-1]["session"]["tools"]}
-        assert not [r for r in sim.received[stack.since[1] :] if r.type == "conversation.item.delete"]
+        assert not [r for r in stack.received() if r.type == "conversation.item.delete"]
 
         await ui.say_text('/call back_to_concierge {"summary": "Picked a Soave."}')
         await ui.wait_for(

@@ -21,8 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 def _live_events(stack: Stack, type_: str, sent: bool = False) -> list[dict[str, Any]]:
-    sim = stack.simulator.sim
-    records = sim.sent[stack.since[0] :] if sent else sim.received[stack.since[1] :]
+    records = stack.sent() if sent else stack.received()
     return [r.event for r in records if r.type == type_]
 
 

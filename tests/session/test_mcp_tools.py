@@ -74,7 +74,7 @@ def offered(stack: Stack) -> dict[str, Any]:
     """The tools this session's model was last offered (session.update), by name."""
     updates = [
         r.event["session"]["tools"]
-        for r in stack.simulator.sim.received[stack.since[1] :]
+        for r in stack.received()
         if r.type == "session.update" and r.event.get("session", {}).get("tools")
     ]
     return {t["name"]: t for t in updates[-1]} if updates else {}

@@ -65,7 +65,7 @@ def stack(livekit_server: LiveKitServer, tmp_path_factory: pytest.TempPathFactor
 def offered(stack: Stack) -> dict[str, Any]:
     updates = [
         r.event["session"]["tools"]
-        for r in stack.simulator.sim.received[stack.since[1] :]
+        for r in stack.received()
         if r.type == "session.update" and r.event.get("session", {}).get("tools")
     ]
     return {t["name"]: t for t in updates[-1]} if updates else {}

@@ -67,7 +67,7 @@ async def refused(ui: UIParticipant, name: str, payload: Any) -> rtc.RpcError:
 
 def received(stack: Stack) -> list[dict[str, Any]]:
     """The client events the model received since this test's session began, in order."""
-    return [r.event for r in stack.simulator.sim.received[stack.since[1] :]]
+    return [r.event for r in stack.received()]
 
 
 def system_items(stack: Stack) -> list[str]:
