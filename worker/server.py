@@ -200,6 +200,13 @@ and its report into the spool happen then (livekit-agents gives 10 s). A job kil
 still reported, from its checkpoints."""
 
 
+PRELOADED_MODULES = [entrypoint.__module__]
+"""Imported once in livekit-agents' forkserver (process executor), before its `gc.freeze`: every job
+process forks with RoleCall's session code (and the libraries it pulls in: the MCP SDK, jsonschema,
+YAML, OpenTelemetry; about 29 MB) already loaded and shares those pages instead of importing its own
+copy. Importing them starts no thread and opens nothing (`tests/worker/test_server_preload.py`)."""
+
+
 LIVEKIT_TARGET_LOAD = 0.7
 """livekit-server stops sending jobs to a worker whose reported load reaches this (its default)."""
 
@@ -238,6 +245,7 @@ def build_server(settings: Settings, *, devmode: bool) -> RoleCallServer:
         # One warm job process in dev too: a dispatch need not wait for a process to start.
         num_idle_processes=1 if devmode else settings.warm_processes(),
         setup_fnc=prewarm,
+        preload_modules=PRELOADED_MODULES,
         job_executor_type=JobExecutorType(settings.job_executor),
         initialize_process_timeout=PROCESS_START_TIMEOUT_S,
         shutdown_process_timeout=PROCESS_SHUTDOWN_TIMEOUT_S,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.session.conftest import Stack, make_stack
@@ -94,6 +96,20 @@ async def test_an_expired_preopened_connection_is_closed_and_reopened(stack: Sta
     assert _first_received(sim, first.id) is None, "the expired connection was used by a job"
     replacement = await _wait_idle(sim, exclude=frozenset({first.id}))
     assert replacement.id != first.id
+
+
+async def test_job_processes_fork_with_the_session_code_already_loaded(stack: Stack) -> None:
+    """`worker.server.PRELOADED_MODULES`: the forkserver imports the session code once, so every job
+    process shares it. Python modules leave no trace in /proc, but their C extensions do: `re2` and
+    `rpds` (jsonschema's) come with `worker.session` and with nothing livekit-agents preloads."""
+    assert stack.worker.proc is not None
+    await _wait_idle(stack.simulator.sim)  # the warm job process has forked from the forkserver
+    worker = psutil.Process(stack.worker.proc.pid)
+    # job processes fork from the forkserver without exec: they carry its command line, one level down
+    forkservers = [p for p in worker.children() if "multiprocessing.forkserver" in " ".join(p.cmdline())]
+    assert len(forkservers) == 1, [" ".join(p.cmdline())[:90] for p in worker.children()]
+    maps = await asyncio.to_thread(Path(f"/proc/{forkservers[0].pid}/maps").read_text)
+    assert "re2/_re2" in maps and "rpds/rpds" in maps, "the forkserver has not imported worker.session"
 
 
 async def test_no_connection_outlives_the_worker(stack: Stack) -> None:
