@@ -35,6 +35,11 @@ class Participant:
     audio_onsets: list[float] = field(default_factory=list)
     """Monotonic time of each onset of agent audio (first loud sample after >= 150 ms quiet)."""
     last_loud_at: float = 0.0
+    agent_joined_at: float | None = None
+    """Monotonic time the agent was first seen in the room (the end of the dispatch path; when it was
+    there before this participant, the moment the join completed: an upper bound)."""
+    agent_track_at: float | None = None
+    """Monotonic time the agent's audio track was subscribed."""
     rpc_calls: int = 0
     burst_times: list[float] = field(default_factory=list)
     """Monotonic time each burst's first frame was handed to the audio source."""
@@ -49,7 +54,10 @@ class Participant:
 
     async def join(self, *, answer_tools: bool = True) -> Participant:
         self.room.on("track_subscribed", self._on_track)
+        self.room.on("participant_connected", self._on_participant)
         await self.room.connect(self.server.url, self.server.token(self.identity, self.room_name))
+        if self.agent_joined_at is None and any(_is_agent(p) for p in self.room.remote_participants.values()):
+            self.agent_joined_at = time.monotonic()
         if answer_tools:
             local = self.room.local_participant
             local.register_rpc_method("show_card", self._show_card)
@@ -111,9 +119,15 @@ class Participant:
     async def _discovery(self, data: rtc.RpcInvocationData) -> str:
         return json.dumps({"tools": ["show_card"]})
 
+    def _on_participant(self, p: rtc.RemoteParticipant) -> None:
+        if self.agent_joined_at is None and _is_agent(p):
+            self.agent_joined_at = time.monotonic()
+
     def _on_track(self, track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
         if track.kind != rtc.TrackKind.KIND_AUDIO:
             return
+        if self.agent_track_at is None:
+            self.agent_track_at = time.monotonic()
 
         async def listen() -> None:
             detector = OnsetDetector()
@@ -130,6 +144,10 @@ class Participant:
         task = asyncio.ensure_future(listen())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _is_agent(p: rtc.RemoteParticipant) -> bool:
+    return bool(p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT)
 
 
 class MicDriver:

@@ -35,6 +35,28 @@ def _table(title: str, figure: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _greeting_phases(key: str, phases: dict[str, Any]) -> list[str]:
+    """The greeting split at the agent's arrival in the room: p50 / p95 of each part, per agent."""
+    if not phases:
+        return []
+    lines = [
+        f"**greeting_ms, {key.replace('_', ' ')}, in parts** (p50 / p95 ms)",
+        "",
+        "| agent | dispatch → agent in the room | agent in the room → audio track"
+        " | agent in the room → first audio |",
+        "| --- | --- | --- | --- |",
+    ]
+    for agent, parts in phases.items():
+        cells = [
+            f"{part['p50']:.0f} / {part['p95']:.0f}"
+            if (part := parts.get(p) or {}).get("p50") is not None
+            else "–"
+            for p in ("dispatch_to_agent_in_room", "agent_in_room_to_track", "agent_in_room_to_audio")
+        ]
+        lines.append(f"| {agent} | {' | '.join(cells)} |")
+    return [*lines, ""]
+
+
 def _p50(doc: dict[str, Any], *path: str) -> float | None:
     node: Any = doc
     for key in path:
@@ -73,14 +95,17 @@ def targets(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
                     )
                 )
     for key, fig in (doc.get("greeting_ms") or {}).items():
-        delay = int(key.split("_")[-1].removesuffix("ms")) if key.startswith("connect_delay_") else 0
+        delay = key.removeprefix("connect_delay_")
         r = _p50(fig, "rolecall", "p50")
-        if r is not None:
+        over = _p50(fig, "_phases", "rolecall", "agent_in_room_to_audio", "p50")
+        path = _p50(fig, "_phases", "rolecall", "dispatch_to_agent_in_room", "p50")
+        if r is not None and over is not None and path is not None:
             rows.append(
                 (
-                    f"greeting within 250 ms of a {delay} ms connection delay",
-                    f"p50 {r:.0f} ms = delay + {r - delay:.0f} ms",
-                    verdict(r - delay <= 250),
+                    f"greeting ≤ 250 ms over the dispatch path ({delay} model connection delay)",
+                    f"p50 {r:.0f} ms = dispatch path (dispatch → agent in the room) {path:.0f} ms + "
+                    f"{over:.0f} ms (agent in the room → first audio)",
+                    verdict(over <= 250),
                 )
             )
     rows += render_events.targets(doc)
@@ -136,6 +161,7 @@ def markdown(doc: dict[str, Any]) -> str:
             out += _table(title, doc[key])
     for key, fig in (doc.get("greeting_ms") or {}).items():
         out += _table(f"greeting_ms, {key.replace('_', ' ')}: dispatch → first agent audio", fig)
+        out += _greeting_phases(key, fig.get("_phases") or {})
     if "reload_ms" in doc:
         for kind in ("next_session", "live_session"):
             if kind in doc["reload_ms"]:

@@ -25,6 +25,16 @@ class BenchSession:
     conn: str
     greeting_ms: float
     """Dispatch created → first agent audio onset at the participant."""
+    joined_ms: float | None = None
+    """Dispatch created → the agent in the room (the dispatch path: livekit-server hands the job to a
+    worker, a job process takes it and joins)."""
+    track_ms: float | None = None
+    """Dispatch created → the agent's audio track subscribed."""
+
+    @property
+    def after_join_ms(self) -> float | None:
+        """The greeting beyond the dispatch path: agent in the room → its first audio."""
+        return None if self.joined_ms is None else self.greeting_ms - self.joined_ms
 
 
 async def open_session(
@@ -46,7 +56,9 @@ async def open_session(
         conn = tap.new_connection(t0)
         await asyncio.sleep(0.01)
     heard = await p.wait_audio(after=t0, timeout=max(1.0, deadline - time.monotonic()))
-    return BenchSession(agent.label, room, p, conn, (heard - t0) * 1000)
+    joined = None if p.agent_joined_at is None else (p.agent_joined_at - t0) * 1000
+    track = None if p.agent_track_at is None else (p.agent_track_at - t0) * 1000
+    return BenchSession(agent.label, room, p, conn, (heard - t0) * 1000, joined, track)
 
 
 async def close_session(stack: Stack, s: BenchSession, mics: MicDriver | None = None) -> None:
