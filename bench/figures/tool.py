@@ -22,10 +22,15 @@ from bench.session import BenchSession
 from bench.stack import Stack
 from bench.stats import summarize
 from bench.tap import Tap
+from worker.protocol import CHAT_REFILL_S
 
 CALL = '/call show_card {"title": "bench"}'
 GAP_S = 0.25
 """Pause after each output; the next `/call` interrupts the follow-up reply, as a user typing would."""
+PACE_S = CHAT_REFILL_S + 0.05
+"""At least this long from one `/call` of a session to its next, for every agent alike: RoleCall takes
+typed chat at one message per `CHAT_REFILL_S` after a burst, and refuses the rest (a refused message
+would count as a failed call)."""
 
 
 async def one_call(tap: Tap, s: BenchSession, timeout: float = 10.0) -> float | None:
@@ -73,12 +78,15 @@ async def run(
     samples: dict[str, list[float]] = {label: [] for label in sessions}
     samples["raw_rpc"] = []
     failures = dict.fromkeys(samples, 0)
+    last_call = dict.fromkeys(sessions, 0.0)
     raw = RawRpc(stack)
     await raw.start()
     try:
         while min(len(v) for v in samples.values()) < n:
             for label, s in sessions.items():
                 for _ in range(block):
+                    await asyncio.sleep(max(0.0, last_call[label] + PACE_S - time.monotonic()))
+                    last_call[label] = time.monotonic()
                     ms = await one_call(tap, s)
                     if ms is None:
                         failures[label] += 1
