@@ -59,7 +59,8 @@ class Counts:
     """Sessions per worker in the events figure (one at a time, ABAB)."""
     events_window_s: float
     live: gpt_live.LiveCounts
-    """The GPT-Live figure's counts (its tool calls each wait for a spoken answer: fewer of them)."""
+    """The GPT-Live figure's counts: fewer than the Realtime figures' (each tool call waits for the
+    spoken answer, and the whole figure runs after them)."""
 
     @classmethod
     def of(cls, quick: bool, samples: int | None) -> Counts:
@@ -68,7 +69,7 @@ class Counts:
             return cls(samples or 10, samples or 10, 5, 3, 10, 3, 2, (1, 2, 3), 6.0, 2, 8.0, 3, 6.0, lv)
         n = samples or 200
         levels = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 32)
-        lv = gpt_live.LiveCounts(samples or 40, 10, n, 20, 30)
+        lv = gpt_live.LiveCounts(samples or 40, 10, samples or 100, 20, 30)
         return cls(n, n, 20, 30, 100, 30, 10, levels, 15.0, 4, 20.0, 6, 15.0, lv)
 
 

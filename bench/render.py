@@ -18,7 +18,9 @@ LIVE_INTRO = (
     "(`BASELINE_API=live`), each in a worker of its own, measured as the figures above: the tool round "
     "trip is the backend's function call (in a `response.event`) sent → its `response.item.create` "
     "received, each call waiting for the spoken answer; audio in and out over `session.input_audio.append` "
-    "and `session.output_audio.delta`; the greeting at 0 ms connection delay."
+    "and `session.output_audio.delta`; the greeting at 0 ms connection delay. On GPT-Live, livekit-agents "
+    "sends a tool's output once the speech the call arrived in has played (the acknowledgement the model "
+    "speaks as it delegates, then 0.8 s of silence): that wait is in both agents' round trip."
 )
 
 
