@@ -2,9 +2,9 @@
 
 Order: the stack (livekit-server, the simulator in a thread), one RoleCall worker, one
 RoleCall worker with livekit-agents' 100 ms input chunks, one baseline worker; then tool, audio, greeting,
-reload, worker start; then, in workers of their own, events (live events off vs a slow receiver), input
-chunk and capacity. Each figure alternates the agents (ABAB…) so machine noise hits both (capacity ramps
-one variant at a time).
+reload, worker start; then, in workers of their own, live (the GPT-Live path: RoleCall and the baseline
+on GPT-Live), events (live events off vs a slow receiver), input chunk and capacity. Each figure
+alternates the agents (ABAB…) so machine noise hits both (capacity ramps one variant at a time).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from typing import Any
 
 from bench import report
 from bench.figures import audio, capacity, chunk, events, greeting, reload, start, tool
+from bench.figures import live as gpt_live
 from bench.pinning import Cores
 from bench.session import BenchSession, close_session, open_session
 from bench.stack import Stack, WorkerProc
 from bench.tap import Tap
 from tests.support.livekit_server import ROOT
 
-FIGURES = ("tool", "audio", "greeting", "reload", "start", "events", "chunk", "capacity")
+FIGURES = ("tool", "audio", "greeting", "reload", "start", "live", "events", "chunk", "capacity")
 CAPACITY_VARIANTS: dict[str, dict[str, str]] = {
     "rolecall": {},
     "baseline": {},
@@ -57,14 +58,19 @@ class Counts:
     events_rounds: int
     """Sessions per worker in the events figure (one at a time, ABAB)."""
     events_window_s: float
+    live: gpt_live.LiveCounts
+    """The GPT-Live figure's counts: fewer than the Realtime figures' (each tool call waits for the
+    spoken answer, and the whole figure runs after them)."""
 
     @classmethod
     def of(cls, quick: bool, samples: int | None) -> Counts:
         if quick:
-            return cls(samples or 10, samples or 10, 5, 3, 10, 3, 2, (1, 2, 3), 6.0, 2, 8.0, 3, 6.0)
+            lv = gpt_live.LiveCounts(samples or 5, 5, samples or 10, 5, 3)
+            return cls(samples or 10, samples or 10, 5, 3, 10, 3, 2, (1, 2, 3), 6.0, 2, 8.0, 3, 6.0, lv)
         n = samples or 200
         levels = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 32)
-        return cls(n, n, 20, 30, 100, 30, 10, levels, 15.0, 4, 20.0, 6, 15.0)
+        lv = gpt_live.LiveCounts(samples or 40, 10, samples or 100, 20, 30)
+        return cls(n, n, 20, 30, 100, 30, 10, levels, 15.0, 4, 20.0, 6, 15.0, lv)
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -79,7 +85,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     cores = None if args.no_pin else Cores.split()
     stack = Stack.start(work, cores)
     tap = Tap(stack.simulator.sim)
-    results: dict[str, Any] = {"quick": args.quick, "counts": vars(counts) | {"levels": list(counts.levels)}}
+    results: dict[str, Any] = {"quick": args.quick, "counts": dataclasses.asdict(counts)}
     results["machine_before"] = machine_load()
     agents: dict[str, WorkerProc] = {}
     try:
@@ -131,8 +137,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 start.run, stack, ("rolecall", "baseline"), counts.start
             )
         results["pinning"] = stack.pinning()  # the long-lived workers, while they run
-        for w in list(agents.values()):  # events, chunk and capacity run their own workers alone
+        for w in list(agents.values()):  # live, events, chunk and capacity run their own workers alone
             w.stop()
+        if "live" in only:
+            _say("live (GPT-Live: tool_roundtrip_ms, audio_in_ms / audio_out_ms, greeting_ms)")
+            results["live"] = await gpt_live.run(stack, tap, live_workers(stack), counts.live)
+            for w in (stack.agents["rolecall_live"], stack.agents["baseline_live"]):
+                w.stop()
         if "events" in only:
             _say("events (live events off vs a receiver taking 2 s per event)")
             results["events"] = await events.run(stack, tap, counts.events_rounds, counts.events_window_s)
@@ -160,6 +171,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         stack.stop()
         results["machine_after"] = machine_load()
     return results
+
+
+def live_workers(stack: Stack) -> dict[str, WorkerProc]:
+    """RoleCall on the bench role's GPT-Live twin (a roles folder of its own) and the baseline on
+    GPT-Live, started; keyed `rolecall` and `baseline` as in the Realtime figures."""
+    from bench.roles import LIVE_ROLE, write_roles_dir
+
+    roles = write_roles_dir(stack.work_dir / "roles-live", live=True)
+    rc = stack.worker("rolecall_live", extra_env={"ROLECALL_ROLES_DIR": str(roles)}, role=LIVE_ROLE)
+    base = stack.worker("baseline_live", extra_env={"BASELINE_API": "live"})
+    for w in (rc, base):
+        w.start()
+        stack.agents[w.label] = w
+    return {"rolecall": rc, "baseline": base}
 
 
 async def _open_all(

@@ -6,6 +6,11 @@ same `show_card` tool, hand-coded as a `perform_rpc` to the participant.
 
     python bench/baseline_agent.py start      # LIVEKIT_*, OPENAI_BASE_URL, OPENAI_API_KEY from the env
 
+With `BASELINE_API=live` the same agent runs on GPT-Live instead: the plugin's `GPTLiveModel` with the
+bench's live role settings (`bench/roles.py` `live_role_text`: voice `marin`, the default model and
+backend) and Responses delegation, so the backend model calls `show_card` and the agent runs it as
+on Realtime. Like the Realtime model, it takes `OPENAI_BASE_URL` and `OPENAI_API_KEY` from the env.
+
 Two deviations from the documentation's minimal agent, both for the benchmark's sake: the load is
 reported as 0 with `load_threshold=inf` (the bench measures capacity itself; with the default
 CPU-based load, livekit-server refuses dispatches on a busy 2-core machine: "no servers available"),
@@ -29,6 +34,7 @@ from livekit.agents import (
     RunContext,
     cli,
     function_tool,
+    llm,
     room_io,
 )
 from livekit.agents.llm import ToolError
@@ -36,6 +42,9 @@ from livekit.plugins import openai
 from openai.types.realtime.realtime_audio_input_turn_detection import ServerVad
 
 GREETING = os.environ.get("BENCH_GREETING", "Hello from the bench.")
+API = os.environ.get("BASELINE_API", "realtime")
+if API not in ("realtime", "live"):
+    raise SystemExit(f"BASELINE_API={API!r}: expected realtime or live")
 CARD_SCHEMA = {
     "name": "show_card",
     "description": "Show a card on the user's screen.",
@@ -75,15 +84,21 @@ server = AgentServer(
 )
 
 
-@server.rtc_session(agent_name=os.environ.get("BASELINE_AGENT_NAME", "baseline"))
-async def entrypoint(ctx: JobContext) -> None:
-    model = openai.realtime.RealtimeModel(
+def build_model() -> llm.RealtimeModel | llm.DuplexModel:
+    """The model of `BASELINE_API`: realtime (the default) or live."""
+    if API == "live":
+        return openai.realtime.GPTLiveModel(voice="marin", delegation="responses")
+    return openai.realtime.RealtimeModel(
         voice="marin",
         modalities=["audio"],
         turn_detection=ServerVad(type="server_vad", create_response=False, interrupt_response=False),
         input_audio_transcription=None,
     )
-    session: AgentSession[Any] = AgentSession(llm=model)
+
+
+@server.rtc_session(agent_name=os.environ.get("BASELINE_AGENT_NAME", "baseline"))
+async def entrypoint(ctx: JobContext) -> None:
+    session: AgentSession[Any] = AgentSession(llm=build_model())
     await ctx.connect()
     user = await ctx.wait_for_participant()
     await session.start(

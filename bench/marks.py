@@ -69,3 +69,27 @@ class OnsetDetector:
                 onset = int(loud[after_gap[0] + 1])
         self._quiet_run = len(pcm) - 1 - int(loud[-1])
         return onset
+
+
+class StreamOnsets:
+    """Onsets of one audio stream sent in timed chunks, where time without chunks is quiet too.
+
+    GPT-Live's output audio is one stream with no response ids, paced in real time: an utterance the
+    user cut off ends without its silent tail, and the next one follows in the samples at once, later
+    on the clock. So a pause of at least `min_quiet_s` between one chunk's end (sent + its duration)
+    and the next chunk counts as quiet; `feed` returns when an onset's sample was due (sent + offset).
+    """
+
+    def __init__(self, *, min_quiet_s: float = 0.15, sample_rate: int = SAMPLE_RATE) -> None:
+        self.min_quiet_s = min_quiet_s
+        self.sample_rate = sample_rate
+        self._detector = OnsetDetector(min_quiet_s=min_quiet_s, sample_rate=sample_rate)
+        self._end: float | None = None
+
+    def feed(self, at: float, pcm: Pcm) -> float | None:
+        """One chunk sent at `at` (seconds); the time its onset was due, if it holds one."""
+        if self._end is not None and at - self._end >= self.min_quiet_s:
+            self._detector = OnsetDetector(min_quiet_s=self.min_quiet_s, sample_rate=self.sample_rate)
+        self._end = at + len(pcm) / self.sample_rate
+        idx = self._detector.feed(pcm)
+        return None if idx is None else at + idx / self.sample_rate

@@ -8,6 +8,20 @@ from typing import Any
 from bench import render_capacity, render_events
 
 AGENTS = ("rolecall", "baseline", "rolecall_chunk100", "raw_rpc")
+FIGURE_TITLES = (
+    ("tool_roundtrip_ms", "tool_roundtrip_ms: function call sent → its output received (simulator clock)"),
+    ("audio_in_ms", "audio_in_ms: burst captured → the append holding it arrives at the simulator"),
+    ("audio_out_ms", "audio_out_ms: reply's first loud sample due → heard by the participant"),
+)
+LIVE_INTRO = (
+    "RoleCall serving the bench role on GPT-Live (`api: live`) vs bare livekit-agents on `GPTLiveModel` "
+    "(`BASELINE_API=live`), each in a worker of its own, measured as the figures above: the tool round "
+    "trip is the backend's function call (in a `response.event`) sent → its `response.item.create` "
+    "received, each call waiting for the spoken answer; audio in and out over `session.input_audio.append` "
+    "and `session.output_audio.delta`; the greeting at 0 ms connection delay. On GPT-Live, livekit-agents "
+    "sends a tool's output once the speech the call arrived in has played (the acknowledgement the model "
+    "speaks as it delegates, then 0.8 s of silence): that wait is in both agents' round trip."
+)
 
 
 def _ms(v: Any) -> str:
@@ -148,15 +162,7 @@ def markdown(doc: dict[str, Any]) -> str:
     out.append("")
     out.append("## Figures")
     out.append("")
-    for key, title in (
-        (
-            "tool_roundtrip_ms",
-            "tool_roundtrip_ms: function call sent → its output received (simulator clock)",
-        ),
-        ("audio_in_ms", "audio_in_ms: burst captured → the append holding it arrives at the simulator"),
-        ("audio_out_ms", "audio_out_ms: reply's first loud sample due → heard by the participant"),
-        ("worker_start_ms", "worker_start_ms: process start → registered"),
-    ):
+    for key, title in (*FIGURE_TITLES, ("worker_start_ms", "worker_start_ms: process start → registered")):
         if key in doc:
             out += _table(title, doc[key])
     for key, fig in (doc.get("greeting_ms") or {}).items():
@@ -193,7 +199,21 @@ def markdown(doc: dict[str, Any]) -> str:
                 f"{lv['bench_late_ticks']} |"
             )
         out.append("")
+    out += live_markdown(doc.get("live") or {})
     return "\n".join(out) + "\n"
+
+
+def live_markdown(live: dict[str, Any]) -> list[str]:
+    """The GPT-Live section: the same tables as the Realtime figures, rolecall vs baseline."""
+    if not live:
+        return []
+    out = ["## GPT-Live", "", LIVE_INTRO, ""]
+    for key, title in FIGURE_TITLES:
+        if key in live:
+            out += _table(f"GPT-Live {title}", live[key])
+    for key, fig in (live.get("greeting_ms") or {}).items():
+        out += _table(f"GPT-Live greeting_ms, {key.replace('_', ' ')}: dispatch → first agent audio", fig)
+    return out
 
 
 def plots(doc: dict[str, Any], out: Path) -> list[Path]:
@@ -212,6 +232,10 @@ def plots(doc: dict[str, Any], out: Path) -> list[Path]:
             panels.append((key, doc[key]["_samples"]))
     for key, fig in (doc.get("greeting_ms") or {}).items():
         panels.append((f"greeting_ms ({key.removeprefix('connect_delay_')} delay)", fig["_samples"]))
+    live = doc.get("live") or {}
+    for key, _ in FIGURE_TITLES:
+        if key in live:
+            panels.append((f"GPT-Live {key}", live[key]["_samples"]))
     if panels:
         fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4), squeeze=False)
         for ax, (title, samples) in zip(axes[0], panels, strict=True):

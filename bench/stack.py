@@ -24,7 +24,7 @@ import psutil
 from livekit import api
 
 from bench.pinning import Cores
-from bench.roles import GREETING
+from bench.roles import GREETING, ROLE
 from tests.support.livekit_server import ROOT, LiveKitServer
 from tests.support.simulator_thread import SimulatorThread
 from worker.simulator import SimulatorConfig
@@ -43,12 +43,14 @@ class WorkerProc:
     """One agent worker process (`start` mode, JSON logs). `start()` returns ms until registered."""
 
     label: str
-    """`baseline`, or `rolecall` (and variants: `rolecall_chunk100`)."""
+    """`baseline`, or `rolecall` (and variants: `rolecall_chunk100`, `rolecall_live`, `baseline_live`)."""
     agent_name: str
     env: dict[str, str]
     log_path: Path
     preexec: Callable[[], None] | None = field(default=None, repr=False)
     """Run in the child before exec (pinning it: `bench.pinning.Cores.worker_preexec`)."""
+    role: str = ROLE
+    """The role a dispatch asks for (RoleCall; the baseline has one agent whatever it is asked)."""
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _log_offset: int = field(default=0, repr=False)
 
@@ -201,9 +203,14 @@ class Stack:
         }
 
     def worker(
-        self, label: str, *, live_reload: bool = False, extra_env: dict[str, str] | None = None
+        self,
+        label: str,
+        *,
+        live_reload: bool = False,
+        extra_env: dict[str, str] | None = None,
+        role: str = ROLE,
     ) -> WorkerProc:
-        """A (not yet started) worker of `label` with its own agent name."""
+        """A (not yet started) worker of `label` with its own agent name, dispatched to `role`."""
         name = f"{label.replace('_', '-')}-bench-{uuid.uuid4().hex[:6]}"
         env = {
             **os.environ,
@@ -228,10 +235,10 @@ class Stack:
             **(extra_env or {}),
         }
         preexec = self.cores.worker_preexec() if self.cores else None
-        return WorkerProc(label, name, env, self.work_dir / f"{name}.log", preexec)
+        return WorkerProc(label, name, env, self.work_dir / f"{name}.log", preexec, role=role)
 
     async def dispatch(self, agent: WorkerProc, room: str, participant: str = "user") -> None:
-        metadata = json.dumps({"role": "bench", "participant": participant})
+        metadata = json.dumps({"role": agent.role, "participant": participant})
         async with self.livekit.api() as lk:
             await lk.agent_dispatch.create_dispatch(
                 api.CreateAgentDispatchRequest(agent_name=agent.agent_name, room=room, metadata=metadata)

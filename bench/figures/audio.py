@@ -71,15 +71,30 @@ async def one_reply(tap: Tap, s: BenchSession, timeout: float = 10.0) -> float |
 async def run(tap: Tap, sessions: dict[str, BenchSession], n: int, block: int) -> dict[str, Any]:
     for s in sessions.values():
         await s.participant.wait_quiet(0.5)  # the greeting is over (and with it the echo warm-up)
+    return await audio_in(tap, sessions, n, block) | await audio_out(tap, sessions, n, block)
+
+
+async def audio_in(tap: Tap, sessions: dict[str, BenchSession], n: int, block: int) -> dict[str, Any]:
+    """`audio_in_ms`: blocks of `block` bursts per session, ABAB, until each has `n` (found or missing)."""
     ins: dict[str, list[float]] = {k: [] for k in sessions}
     missing = dict.fromkeys(sessions, 0)
-    outs: dict[str, list[float]] = {k: [] for k in sessions}
-    out_fail = dict.fromkeys(sessions, 0)
     while min(len(v) + missing[k] for k, v in ins.items()) < n:
         for label, s in sessions.items():
             got, lost = await bursts(tap, s, block)
             ins[label] += got
             missing[label] += lost
+    return {
+        "audio_in_ms": {
+            **{k: {**summarize(v), "missing": missing[k]} for k, v in ins.items()},
+            "_samples": ins,
+        }
+    }
+
+
+async def audio_out(tap: Tap, sessions: dict[str, BenchSession], n: int, block: int) -> dict[str, Any]:
+    """`audio_out_ms`: blocks of `block` replies per session, ABAB, until each has `n` (or failed)."""
+    outs: dict[str, list[float]] = {k: [] for k in sessions}
+    out_fail = dict.fromkeys(sessions, 0)
     while min(len(v) + out_fail[k] for k, v in outs.items()) < n:
         for label, s in sessions.items():
             for _ in range(block):
@@ -89,12 +104,8 @@ async def run(tap: Tap, sessions: dict[str, BenchSession], n: int, block: int) -
                 else:
                     outs[label].append(ms)
     return {
-        "audio_in_ms": {
-            **{k: {**summarize(v), "missing": missing[k]} for k, v in ins.items()},
-            "_samples": ins,
-        },
         "audio_out_ms": {
             **{k: {**summarize(v), "failures": out_fail[k]} for k, v in outs.items()},
             "_samples": outs,
-        },
+        }
     }

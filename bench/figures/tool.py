@@ -6,6 +6,11 @@ output. Both stamps come from the simulator's records, one clock. In between: li
 the call, the agent's tool runs `perform_rpc` to the participant (which answers at once), and the
 output goes back. raw_rpc: a bare `perform_rpc` between two Python participants through the same
 server, timed around the call. Blocks alternate rolecall, baseline, raw (ABAB…).
+
+On GPT-Live (the `live` figure) the call is the backend's, in a `response.event` envelope, and its
+output goes back in a `response.item.create` (`bench.tap`); no raw RPC is run there (it does not
+depend on the model API), and since typing does not interrupt GPT-Live, each call waits for the spoken
+answer to end (`quiet_s`) before the next, as a user would.
 """
 
 from __future__ import annotations
@@ -73,14 +78,25 @@ class RawRpc:
 
 
 async def run(
-    stack: Stack, tap: Tap, sessions: dict[str, BenchSession], n: int, block: int
+    stack: Stack,
+    tap: Tap,
+    sessions: dict[str, BenchSession],
+    n: int,
+    block: int,
+    *,
+    raw_rpc: bool = True,
+    quiet_s: float | None = None,
 ) -> dict[str, Any]:
+    """`n` samples per session (and of raw RPC, with `raw_rpc`); with `quiet_s`, each call is followed
+    by a wait until the agent has been quiet that long (its spoken answer is over)."""
     samples: dict[str, list[float]] = {label: [] for label in sessions}
-    samples["raw_rpc"] = []
+    if raw_rpc:
+        samples["raw_rpc"] = []
     failures = dict.fromkeys(samples, 0)
     last_call = dict.fromkeys(sessions, 0.0)
-    raw = RawRpc(stack)
-    await raw.start()
+    raw = RawRpc(stack) if raw_rpc else None
+    if raw is not None:
+        await raw.start()
     try:
         while min(len(v) for v in samples.values()) < n:
             for label, s in sessions.items():
@@ -93,16 +109,20 @@ async def run(
                     else:
                         samples[label].append(ms)
                     await asyncio.sleep(GAP_S)
-            for _ in range(block):
-                try:
-                    samples["raw_rpc"].append(await raw.one())
-                except rtc.RpcError:
-                    failures["raw_rpc"] += 1
-                await asyncio.sleep(0.02)
+                    if quiet_s is not None:
+                        await s.participant.wait_quiet(quiet_s)
+            if raw is not None:
+                for _ in range(block):
+                    try:
+                        samples["raw_rpc"].append(await raw.one())
+                    except rtc.RpcError:
+                        failures["raw_rpc"] += 1
+                    await asyncio.sleep(0.02)
             if max(failures.values()) > n:
                 break
     finally:
-        await raw.stop()
+        if raw is not None:
+            await raw.stop()
     out: dict[str, Any] = {k: {**summarize(v), "failures": failures[k]} for k, v in samples.items()}
     out["_samples"] = samples
     return out
