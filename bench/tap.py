@@ -19,9 +19,8 @@ from typing import Any
 
 from bench.marks import SAMPLE_RATE, OnsetDetector, StreamOnsets, decode_pcm, first_loud
 from worker.simulator import Simulator
+from worker.simulator.records import AUDIO_IN
 
-INPUT_AUDIO = ("input_audio_buffer.append", "session.input_audio.append")
-"""Client events carrying the user's audio (`audio`: base64 PCM16), Realtime and GPT-Live."""
 OUTPUT_ITEM_CREATE = ("conversation.item.create", "response.item.create")
 """Client events that can carry a `function_call_output` item, Realtime and GPT-Live."""
 
@@ -76,7 +75,7 @@ class Tap:
         for r in received[self._recv_pos : end]:
             ev = r.event
             self.first_event.setdefault(r.connection, r.at)
-            if r.type in INPUT_AUDIO and isinstance(ev.get("audio"), str):
+            if r.type in AUDIO_IN and isinstance(ev.get("audio"), str):
                 pcm = decode_pcm(ev["audio"])
                 self.input_samples[r.connection] += len(pcm)
                 det = self._detectors.setdefault(r.connection, OnsetDetector())

@@ -204,7 +204,8 @@ PRELOADED_MODULES = [entrypoint.__module__]
 """Imported once in livekit-agents' forkserver (process executor), before its `gc.freeze`: every job
 process forks with RoleCall's session code (and the libraries it pulls in: the MCP SDK, jsonschema,
 YAML, OpenTelemetry; about 29 MB) already loaded and shares those pages instead of importing its own
-copy. Importing them starts no thread and opens nothing (`tests/worker/test_server_preload.py`)."""
+copy. Importing them starts no thread and opens nothing, as a forkserver preload must (checked by hand:
+one thread before and after); `tests/session/test_preopen.py` shows the forkserver holds them."""
 
 
 LIVEKIT_TARGET_LOAD = 0.7

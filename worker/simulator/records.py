@@ -46,18 +46,18 @@ def _b64_size(data: str) -> int:
     return len(data) * 3 // 4 - (len(data) - len(data.rstrip("=")))
 
 
-_AUDIO_IN = ("input_audio_buffer.append", "session.input_audio.append")
+AUDIO_IN = ("input_audio_buffer.append", "session.input_audio.append")
 """Client events carrying `audio` (Realtime, GPT-Live)."""
-_AUDIO_OUT = ("response.output_audio.delta", "session.output_audio.delta")
+AUDIO_OUT = ("response.output_audio.delta", "session.output_audio.delta")
 """Server events carrying audio in `delta` (Realtime, GPT-Live)."""
 
 
 def without_audio(event: JsonDict) -> JsonDict:
     """The event with each base64 audio payload replaced by `bytes: n` (a copy when it has any)."""
     kind = event.get("type")
-    if kind in _AUDIO_IN and isinstance(event.get("audio"), str):
+    if kind in AUDIO_IN and isinstance(event.get("audio"), str):
         return {k: v for k, v in event.items() if k != "audio"} | {"bytes": _b64_size(event["audio"])}
-    if kind in _AUDIO_OUT and isinstance(event.get("delta"), str):
+    if kind in AUDIO_OUT and isinstance(event.get("delta"), str):
         return {k: v for k, v in event.items() if k != "delta"} | {"bytes": _b64_size(event["delta"])}
     item = event.get("item")
     if kind == "conversation.item.create" and isinstance(item, dict):
