@@ -19,10 +19,12 @@ def event(**fields: Any) -> ClientEvent:
     return parse_client_event(json.dumps(fields), max_bytes=1_000_000)
 
 
+def user_item(text: str, item_id: str) -> dict[str, Any]:
+    return {"id": item_id, "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
 def user(text: str, item_id: str) -> ClientEvent:
-    content = [{"type": "input_text", "text": text}]
-    item = {"id": item_id, "type": "message", "role": "user", "content": content}
-    return event(type="conversation.item.create", item=item)
+    return event(type="conversation.item.create", item=user_item(text, item_id))
 
 
 def test_items_go_at_the_end_first_or_after_another_and_events_name_the_previous_one() -> None:
@@ -104,3 +106,15 @@ def test_a_user_message_is_answered_once() -> None:
     planner = Planner()
     assert c.reply(planner, {}, [], True) == Reply("You said: hello there")
     assert c.reply(planner, {}, [], True) == Reply(DEFAULT_GREETING)  # nothing new: a greeting
+
+
+def test_user_words_placed_before_a_cut_off_reply_are_still_answered() -> None:
+    # livekit-agents interrupts its greeting for typed words and, never having kept the cut-off
+    # greeting, creates the user's message at the root: the greeting's item then sits after it.
+    c = Conversation()
+    c.insert({"id": "g", "type": "message", "role": "assistant", "content": []})
+    c.create(event(type="conversation.item.create", previous_item_id="root", item=user_item("risotto", "u")))
+    assert [i["id"] for i in c.items] == ["u", "g"]
+    planner = Planner()
+    assert c.reply(planner, {}, [], True) == Reply("You said: risotto")
+    assert c.reply(planner, {}, [], True) == Reply(DEFAULT_GREETING)  # answered once

@@ -185,9 +185,10 @@ class Conversation:
         return tokens(text), audio_ms // 100
 
     def reply(self, planner: Planner, params: JsonDict, tools: list[str], allowed: bool) -> Reply:
-        """What a response answers: the newest user message or UI event, else the tool outputs since the
-        last answer (also those that arrived while the agent spoke), else nothing (a greeting, or the
-        response's own instructions). Each is answered once."""
+        """What a response answers: the newest user message or UI event (also one the agent's cut-off
+        words sit after), else the tool outputs since the last answer (also those that arrived while the
+        agent spoke), else nothing (a greeting, or the response's own instructions). Each is answered
+        once."""
         given: list[Any] = params["input"] if isinstance(params.get("input"), list) else self.items
         items: list[JsonDict] = [
             i for i in given if isinstance(i, dict) and i.get("type") != "item_reference"
@@ -195,7 +196,14 @@ class Conversation:
         asked = str(params.get("instructions") or "")
         if not items:
             return planner.without_input(asked)
-        last = items[-1]
+        # The newest item that is not the agent's own words. An assistant message after the user's
+        # words cannot be their answer (answering marks them): it is a reply the user cut off, which a
+        # client that inserts the user's words where its own history ends (livekit-agents sends
+        # `previous_item_id: "root"` when it never kept the cut-off greeting) leaves after them.
+        last = next(
+            (i for i in reversed(items) if not (i.get("type") == "message" and i.get("role") == "assistant")),
+            items[-1],
+        )
         if (
             last.get("type") == "message"
             and last.get("role") == "user"
