@@ -20,7 +20,12 @@ def event(**fields: Any) -> ClientEvent:
 
 
 def user_item(text: str, item_id: str) -> dict[str, Any]:
-    return {"id": item_id, "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+    return {
+        "id": item_id,
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": text}],
+    }
 
 
 def user(text: str, item_id: str) -> ClientEvent:
