@@ -353,10 +353,15 @@ async def soak(
                 s.errors.append(
                     f"report has {len(agent_lines)} agent lines for {s.spoken_turns + s.tool_calls} answers"
                 )
-        # Back to idle: job processes exit, the simulator's connections close.
+
+        # Back to idle: job processes exit, the connections sessions used close and their tasks end (idle
+        # job processes keep their pre-opened ones open, which have received nothing: `worker.preopen`).
+        def in_use() -> int:
+            return sum(1 for c in list(simulator.sim.connections) if c.received_count and not c.closed)
+
         settle_deadline = time.monotonic() + 60
         while time.monotonic() < settle_deadline and (
-            len(tree(pid)) > procs_before or simulator.sim.connections
+            len(tree(pid)) > procs_before or in_use() or simulator.call(_task_count()) > sim_tasks_before
         ):
             await asyncio.sleep(0.5)
         await asyncio.sleep(1)
@@ -397,9 +402,7 @@ async def soak(
                 "simulator_open_connections_after": len(simulator.sim.connections),
                 # Connections a session used and left open (idle job processes keep pre-opened ones,
                 # which have received nothing: `worker.preopen`).
-                "simulator_connections_in_use_after": sum(
-                    1 for c in list(simulator.sim.connections) if c.received_count and not c.closed
-                ),
+                "simulator_connections_in_use_after": in_use(),
                 "samples": [asdict(x) for x in samples],
             }
         )
@@ -412,7 +415,14 @@ async def soak(
 
 
 async def _task_count() -> int:
-    return len(asyncio.all_tasks()) - 1
+    """The simulator thread's tasks, but for this one and the report hook's HTTP keep-alive connections
+    (aiohttp's `RequestHandler.start`, which end when the worker's client lets them idle out)."""
+    return sum(
+        1
+        for t in asyncio.all_tasks()
+        if t is not asyncio.current_task()
+        and getattr(t.get_coro(), "__qualname__", "") != "RequestHandler.start"
+    )
 
 
 async def _reports(hook: AppServer, rooms: list[str], timeout: float) -> dict[str, dict[str, Any]]:
