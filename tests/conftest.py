@@ -61,4 +61,4 @@ def livekit_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
 
     server = LiveKitServer(log_path=tmp_path_factory.mktemp("livekit") / "livekit-server.log").start()
     yield server
-    server.stop()
+    server.stop(force=True)

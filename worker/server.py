@@ -1,6 +1,7 @@
 """The worker process: RoleCall's `AgentServer`, its health endpoint, and what runs beside the sessions.
 
-`build_server` makes the livekit-agents server that runs `worker.session.entrypoint` for every dispatch
+`build_server` makes the livekit-agents server that runs `worker.job.entrypoint` (the session code of
+`worker.session`, which this process does not import under the process executor) for every dispatch
 to our agent name; `prewarm` loads the roles in each idle job process; `watch_roles` logs every role
 edit in the worker's own process (and shares valid versions with the job processes). The same long-lived
 process delivers every session's report from the spool (`worker.outbox.Outbox`), crash reports included.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import math
 import os
@@ -37,11 +39,11 @@ from livekit.agents.worker import ServerEnvOption
 
 from worker._livekit_compat import LoadAwareServer, on_job_loop, registration
 from worker.dispatch import DispatchError, DispatchRequest
+from worker.job import PREWARMED_REGISTRY, SESSION_MODULE, entrypoint
 from worker.metrics import ActiveSessions, DeliveryMetrics, DeliveryStats, exposition, role_label
 from worker.outbox import Outbox
 from worker.preopen import PREOPENED, Preopened, targets_for
 from worker.roles import RoleChange, RoleError, RoleRegistry
-from worker.session import PREWARMED_REGISTRY, entrypoint
 from worker.settings import Settings
 
 logger = logging.getLogger("rolecall.server")
@@ -200,7 +202,7 @@ and its report into the spool happen then (livekit-agents gives 10 s). A job kil
 still reported, from its checkpoints."""
 
 
-PRELOADED_MODULES = [entrypoint.__module__]
+PRELOADED_MODULES = [SESSION_MODULE]
 """Imported once in livekit-agents' forkserver (process executor), before its `gc.freeze`: every job
 process forks with RoleCall's session code (and the libraries it pulls in: the MCP SDK, jsonschema,
 YAML, OpenTelemetry; about 29 MB) already loaded and shares those pages instead of importing its own
@@ -251,6 +253,8 @@ def build_server(settings: Settings, *, devmode: bool) -> RoleCallServer:
         initialize_process_timeout=PROCESS_START_TIMEOUT_S,
         shutdown_process_timeout=PROCESS_SHUTDOWN_TIMEOUT_S,
     )
+    if settings.job_executor == JobExecutorType.THREAD.value:  # jobs run here: import now, not at the first
+        importlib.import_module(SESSION_MODULE)  # dispatch, on its greeting's path
     server.rtc_session(entrypoint, agent_name=settings.agent_name, on_request=accept_job)
     server.once("worker_started", lambda: server.watch_roles(settings))
     return server

@@ -182,7 +182,7 @@ def own_livekit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveKitSer
     log = tmp_path_factory.mktemp("livekit") / "livekit-server.log"
     server = LiveKitServer(api_secret=LIVEKIT_SECRET, log_path=log).start()
     yield server
-    server.stop()
+    server.stop(force=True)
 
 
 @pytest.fixture(scope="module")

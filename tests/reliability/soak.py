@@ -410,7 +410,7 @@ async def soak(
         worker.stop()
         simulator.call(hook.stop())
         simulator.stop()
-        livekit.stop()
+        livekit.stop(force=True)
     return result
 
 

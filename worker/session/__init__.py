@@ -17,11 +17,10 @@ reporting.py   the session's spool file (checkpoints from the start) and its rep
 
 from worker.session.assemble import BuiltSession, build_session
 from worker.session.context import SessionContext
-from worker.session.flow import PREWARMED_REGISTRY, entrypoint
+from worker.session.flow import entrypoint
 from worker.session.lifecycle import Lifecycle, LimitHit, due_limit
 
 __all__ = [
-    "PREWARMED_REGISTRY",
     "BuiltSession",
     "Lifecycle",
     "LimitHit",

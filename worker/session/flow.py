@@ -30,6 +30,7 @@ from livekit.agents.voice.events import CloseEvent, ErrorEvent
 
 from worker.continuity import TranscriptSaver, summary_from_metadata
 from worker.dispatch import DispatchError, DispatchRequest
+from worker.job import PREWARMED_REGISTRY
 from worker.preopen import PREOPENED, Preopened
 from worker.protocol import AgentErrorCode
 from worker.realtime import build_model, input_frame_ms
@@ -55,8 +56,6 @@ from worker.tools.handoff import quoted_note
 
 logger = logging.getLogger("rolecall.session")
 
-PREWARMED_REGISTRY = "rolecall.registry"
-"""Key of the role registry `worker.server.prewarm` leaves in an idle job process's `userdata`."""
 MODEL_ERROR_LINGER_S = 0.5
 """How long the agent stays after telling the page the model is lost, so the page receives it."""
 MODEL_LOST = "The voice model connection was lost and could not be restored. Please start a new session."
