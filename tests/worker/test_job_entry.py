@@ -20,7 +20,7 @@ SESSION_ONLY = ("worker.session.flow", "worker.tools.mcp", "mcp")
 
 
 def test_the_worker_process_does_not_import_the_session_code() -> None:
-    probe = "import sys, worker.server; print(' '.join(m for m in %r if m in sys.modules))" % (SESSION_ONLY,)
+    probe = f"import sys, worker.server; print(' '.join(m for m in {SESSION_ONLY!r} if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
     )
