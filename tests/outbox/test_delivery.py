@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from tests.session.app_server import AppServer
 from tests.support.livekit_server import free_port
 from worker.metrics import DeliveryMetrics
 from worker.outbox import Outbox
+from worker.outbox.spool import Claim
 
 pytestmark = pytest.mark.integration  # a real receiver on loopback (and, below, a real process killed)
 
@@ -257,3 +259,27 @@ async def test_a_new_run_reports_what_a_killed_run_left_unfinished_or_undelivere
     assert sorted(r.envelope["id"] for r in hook.received) == sorted([unfinished, pending])
     crashed = next(r.body for r in hook.received if r.envelope["id"] == unfinished)
     assert crashed["end_reason"] == "crashed" and len(crashed["transcript"]) == 2
+
+
+async def test_an_outbox_closed_as_an_attempt_ends_has_let_go_of_the_file(
+    tmp_path: Path, hook: AppServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow unlock widens the moment between a report's move and its file's release; an outbox closed
+    # then must still have let go of the file when `aclose` returns (a task cut off there once kept it).
+    release = Claim.release
+
+    def slow_release(claim: Claim) -> None:
+        time.sleep(0.3)
+        release(claim)
+
+    monkeypatch.setattr(Claim, "release", slow_release)
+    hook.hook_script = ["410"]
+    settings = settings_for(tmp_path, url(hook))
+    spool = spool_of(settings)
+    event_id, _ = write_session(spool)
+    async with running(Outbox(settings)):
+        await until(lambda: where(spool, event_id) == "dead", what="the report moved on")
+    monkeypatch.undo()
+    claim = Claim.take(spool.dead / f"{event_id}.jsonl")
+    assert claim is not None, "the closed outbox still holds the report's file"
+    claim.release()

@@ -185,7 +185,9 @@ class Outbox:
             logger.exception("delivering session report %s failed", event_id)
             self._not_before[event_id] = time.time() + SCAN_INTERVAL_S * 20
         finally:
-            await asyncio.to_thread(claim.release)
+            # Here, not in a thread: unlocking and closing never block, and an `await` here would let
+            # `aclose`'s cancellation return before the lock is let go (the file held by a task gone).
+            claim.release()
             self._busy.discard(event_id)
 
     async def process(self, claim: Claim) -> None:
