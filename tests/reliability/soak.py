@@ -355,13 +355,12 @@ async def soak(
                 )
 
         # Back to idle: job processes exit, the connections sessions used close and their tasks end (idle
-        # job processes keep their pre-opened ones open, which have received nothing: `worker.preopen`).
-        def in_use() -> int:
-            return sum(1 for c in list(simulator.sim.connections) if c.received_count and not c.closed)
-
+        # job processes keep their pre-opened ones open: `Simulator.in_use`).
         settle_deadline = time.monotonic() + 60
         while time.monotonic() < settle_deadline and (
-            len(tree(pid)) > procs_before or in_use() or simulator.call(_task_count()) > sim_tasks_before
+            len(tree(pid)) > procs_before
+            or simulator.sim.in_use()
+            or simulator.call(_task_count()) > sim_tasks_before
         ):
             await asyncio.sleep(0.5)
         await asyncio.sleep(1)
@@ -400,9 +399,8 @@ async def soak(
                 "driver_asyncio_tasks": {"before": tasks_before, "after": len(asyncio.all_tasks())},
                 "simulator_tasks": {"before": sim_tasks_before, "after": simulator.call(_task_count())},
                 "simulator_open_connections_after": len(simulator.sim.connections),
-                # Connections a session used and left open (idle job processes keep pre-opened ones,
-                # which have received nothing: `worker.preopen`).
-                "simulator_connections_in_use_after": in_use(),
+                # Connections a session used and left open (idle job processes keep pre-opened ones).
+                "simulator_connections_in_use_after": len(simulator.sim.in_use()),
                 "samples": [asdict(x) for x in samples],
             }
         )

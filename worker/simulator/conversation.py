@@ -200,10 +200,7 @@ class Conversation:
         # words cannot be their answer (answering marks them): it is a reply the user cut off, which a
         # client that inserts the user's words where its own history ends (livekit-agents sends
         # `previous_item_id: "root"` when it never kept the cut-off greeting) leaves after them.
-        last = next(
-            (i for i in reversed(items) if not (i.get("type") == "message" and i.get("role") == "assistant")),
-            items[-1],
-        )
+        last = next((i for i in reversed(items) if not _agent_words(i)), items[-1])
         if (
             last.get("type") == "message"
             and last.get("role") == "user"
@@ -220,7 +217,7 @@ class Conversation:
             return planner.for_event(event[0], event[1], tools, tools_allowed=allowed)
         outputs: list[ToolOutput] = []
         for item in reversed(items):
-            if item.get("type") == "message" and item.get("role") == "assistant":
+            if _agent_words(item):
                 continue  # a tool's answer that arrived while the agent spoke sits before its words
             if item.get("type") != "function_call_output" or item.get("id") in self._answered:
                 break
@@ -239,3 +236,8 @@ class Conversation:
         if outputs:
             return planner.after_tools(outputs, tools, tools_allowed=allowed)
         return planner.without_input(asked)
+
+
+def _agent_words(item: JsonDict) -> bool:
+    """Whether an item is an assistant message (the agent's words, never what a response answers)."""
+    return item.get("type") == "message" and item.get("role") == "assistant"

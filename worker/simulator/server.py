@@ -260,11 +260,16 @@ class Simulator:
         self._server: Server | None = None
         self.port = self.config.port
 
+    def in_use(self) -> list[Connection]:
+        """The live connections a client has sent something on (one opened ahead of use by an idle job
+        process has received nothing: `worker.preopen`)."""
+        return [c for c in list(self.connections) if c.received_count and not c.closed]
+
     def newest_in_use(self) -> Connection:
         """The live connection a client began to use last: with one session at a time, that session's
         (connections opened ahead of use by idle job processes have received nothing; they may have
         been opened before another session's reconnection, so the order of opening says nothing)."""
-        used = [c for c in self.connections if c.received_count and not c.closed]
+        used = self.in_use()
         if not used:
             raise LookupError("no simulator connection in use")
         return max(used, key=lambda c: c.first_received_at)
